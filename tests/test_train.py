@@ -19,7 +19,7 @@ def splits():
     return {'train': random_split(64, seed=1), 'val': random_split(24, seed=2), 'test': random_split(24, seed=3)}
 
 
-def quick(epochs=2, **kw): return replace(RECIPES['valor'], epochs=epochs, batch_size=16, **kw)
+def quick(epochs=2, **kw): return replace(RECIPES['valor'].shortened(epochs), batch_size=16, **kw)
 
 
 def test_cli_trains_and_evaluates_an_llp_folder(tmp_path, splits, capsys):
@@ -61,7 +61,7 @@ def test_resume_refuses_another_configuration(tmp_path, splits):
 def test_every_preset_and_loss_trains(preset, loss):
     kinds = build_han(preset).input_kinds
     tr, va = random_split(48, kinds, seed=1), random_split(16, kinds, seed=2)
-    r = train_model(preset, tr, va, None, loss, replace(RECIPES[preset], epochs=1, batch_size=32),
+    r = train_model(preset, tr, va, None, loss, replace(RECIPES[preset].shortened(1), batch_size=32),
                     han_overrides=dict(hidden=32, ff=64, heads=2, layers=2 if preset != 'han' else 1), quiet=True)
     assert r.best_epoch == 1 and torch.isfinite(torch.tensor(r.history[0]['loss']))
 
