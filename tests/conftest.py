@@ -1,7 +1,13 @@
-"Shared fixtures: the real LLP annotation folder, when the environment points at one."
+"Shared fixtures: the real LLP annotation folder, when the environment points at one; an offline Hugging Face hub."
 import os
+import tempfile
 from pathlib import Path
 import pytest
+
+# The teacher tests run laion_clap with random weights: a stand-in hub of their own, set before transformers is imported
+# (without HF_HUB_OFFLINE the laion_clap import retries the hub for minutes).
+os.environ['HF_HUB_OFFLINE'] = '1'
+os.environ['HF_HUB_CACHE'] = os.path.join(tempfile.gettempdir(), 'valor_nb_offline_hub')
 
 
 @pytest.fixture(scope='session')
