@@ -84,3 +84,18 @@ def test_real_llp_clip(llp_dir, tmp_path):
     for m in ('a', 'v'):
         y = np.load(tmp_path/'out'/f'labels_{m}'/'BjCEufrlXm4.npy')
         assert y.shape == (10, 25) and np.delete(y, allowed, axis=1).sum() == 0
+
+
+def test_open_vocabulary_class_list(clips, tmp_path):
+    "A user's own three-class TSV (no CLIP thresholds yet: NaN) runs through the same harvest."
+    d, _ = clips
+    (tmp_path/'kitchen.tsv').write_text('event\tclip_caption\tclap_caption\ttheta_clip\ttheta_clap\n'
+                                        'Kettle\tA photo of a kettle.\tThis is a sound of kettle\t\t0\n'
+                                        'Dog\tA photo of a dog.\tThis is a sound of dog\t14\t4\nTap\tA photo of a tap.\tThis is a sound of water\t15\t-100\n')
+    (tmp_path/'split.csv').write_text('filename\tevent_labels\naaaaaaaaaaa_0_10\tKettle,Tap\n')
+    main([str(d), '--split-csv', str(tmp_path/'split.csv'), '--out', str(tmp_path/'out'), '--random-weights', '--classes',
+          str(tmp_path/'kitchen.tsv'), '--clip-model', register_tiny_clip(), '--quiet'])
+    ya, yv = (np.load(tmp_path/'out'/f'labels_{m}'/'aaaaaaaaaaa.npy') for m in 'av')
+    assert ya.shape == yv.shape == (10, 3) and np.load(tmp_path/'out'/'teacher_v'/'aaaaaaaaaaa.npy').shape == (10, 3)
+    assert ya[:, 2].all() and not ya[:, 1].any()     # Tap: threshold -100 and in the weak label; Dog: not in the weak label
+    assert not yv[:, 0].any()                         # no CLIP threshold for Kettle yet (NaN): nothing harvested
