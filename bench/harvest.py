@@ -4,7 +4,7 @@ CLIP is open_clip ViT-L-14 (10 frames per clip, 224 x 224); CLAP is laion_clap's
 segments per clip, plus the whole clip's token map for VALOR++). Decoding (PyAV, CPU) is timed separately on generated
 10-s mp4 clips. Random weights cost what real ones cost. Run: python bench/harvest.py [--device cuda] [--clips 8]
 """
-import argparse, os, sys, tempfile, time
+import argparse, os, tempfile, time
 from pathlib import Path
 
 os.environ['HF_HUB_OFFLINE'] = '1'   # before transformers is imported: laion_clap reads the (stand-in) hub

@@ -1,6 +1,5 @@
 "The vectorised metric against the per-video loop (property test) and against the known values on real LLP."
 import numpy as np
-import pytest
 from hypothesis import given, settings, strategies as st
 
 from metrics_reference import reference_scores, reference_fidelity

@@ -9,7 +9,7 @@ from han_reference import reference_forward
 from valor_nb.data import random_split, write_llp
 from valor_nb.han import build_han
 from valor_nb.losses import LOSS_PRESETS, LossConfig
-from valor_nb.train import RECIPES, fit, main, split_targets, train_model
+from valor_nb.train import RECIPES, main, split_targets, train_model
 
 TINY = dict(hidden=32, ff=64, heads=2)
 
