@@ -23,6 +23,7 @@ def run_notebook(name, tmp_path, **params):
     ('ablation.ipynb', 'table3', 8, 5),
     ('labelers.ipynb', 'table2', 4, 10),
     ('fidelity.ipynb', 'table7', 2, 3),
+    ('pld.ipynb', 'table8', 2, 4),
 ])
 def test_report_notebook_runs_and_writes_its_table(tmp_path, name, table, rows, metrics):
     figs = run_notebook(name, tmp_path, quick=True, out_dir=tmp_path/'figs')
@@ -38,3 +39,18 @@ def test_fidelity_on_real_annotations_reproduces_table7_row1(tmp_path, llp_dir):
     figs = run_notebook('fidelity.ipynb', tmp_path, llp_dir=llp_dir.resolve(), out_dir=tmp_path/'figs')
     t = pd.read_csv(figs/'table7_llp.csv')
     assert t['ours'].tolist() == [79.33, 69.30, 60.69] and t['difference'].abs().max() == 0
+
+
+def test_thresholds_notebook_writes_table5(tmp_path):
+    figs = run_notebook('thresholds.ipynb', tmp_path, quick=True, out_dir=tmp_path/'figs')
+    t = pd.read_csv(figs/'table5_synthetic.csv')
+    assert len(t) == 25 and list(t['θ CLIP (Table 5)'][:3]) == [20, 15, 18] and t['F CLAP'].notna().any()
+    assert 'synthetic LLP' in (figs/'table5_synthetic.md').read_text()
+    assert (figs/'table5_synthetic.png').read_bytes()[:4] == b'\x89PNG'
+
+
+def test_classwise_notebook_writes_figures_3_and_4(tmp_path):
+    figs = run_notebook('classwise.ipynb', tmp_path, quick=True, out_dir=tmp_path/'figs')
+    t = pd.read_csv(figs/'figures34_synthetic.csv')
+    assert len(t) == 50 and set(t['modality']) == {'audio', 'visual'} and t['source'].str.startswith('synthetic LLP').all()
+    for n in (3, 4): assert (figs/f'figure{n}_synthetic.png').read_bytes()[:4] == b'\x89PNG'
