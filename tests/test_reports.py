@@ -24,6 +24,7 @@ def run_notebook(name, tmp_path, **params):
     ('labelers.ipynb', 'table2', 4, 10),
     ('fidelity.ipynb', 'table7', 2, 3),
     ('pld.ipynb', 'table8', 2, 4),
+    ('benchmark.ipynb', 'table1', 4, 10),
 ])
 def test_report_notebook_runs_and_writes_its_table(tmp_path, name, table, rows, metrics):
     figs = run_notebook(name, tmp_path, quick=True, out_dir=tmp_path/'figs')
@@ -54,3 +55,15 @@ def test_classwise_notebook_writes_figures_3_and_4(tmp_path):
     t = pd.read_csv(figs/'figures34_synthetic.csv')
     assert len(t) == 50 and set(t['modality']) == {'audio', 'visual'} and t['source'].str.startswith('synthetic LLP').all()
     for n in (3, 4): assert (figs/f'figure{n}_synthetic.png').read_bytes()[:4] == b'\x89PNG'
+
+
+def test_benchmark_notebook_evaluates_official_checkpoints(tmp_path):
+    "With checkpoint_dir, a checkpoint saved under the official names is loaded and scored instead of training."
+    import torch
+    from valor_nb.han import build_han, to_official_state_dict
+    (tmp_path/'ckpt'/'valor').mkdir(parents=True)
+    torch.save(to_official_state_dict(build_han('valor')), tmp_path/'ckpt'/'valor'/'checkpoint_best.pt')
+    figs = run_notebook('benchmark.ipynb', tmp_path, quick=True, checkpoint_dir=tmp_path/'ckpt', out_dir=tmp_path/'figs')
+    t = pd.read_csv(figs/'table1_synthetic.csv')
+    assert list(t['row'].unique()) == ['VALOR'] and len(t) == 10 and (t['paper'][t['metric'] == 'seg_type'] == 62.0).all()
+    assert 'released checkpoints' in (figs/'table1_synthetic.md').read_text()

@@ -1,0 +1,26 @@
+"valor_reproduce: runs the chosen report notebooks with one parameters file, prints the summary, names a failure."
+from pathlib import Path
+
+import pytest
+
+from valor_nb.reproduce import main
+
+NBS = str(Path(__file__).resolve().parents[1]/'nbs')
+
+
+def test_reproduce_runs_reports_and_prints_the_summary(tmp_path, capsys):
+    (tmp_path/'params.yaml').write_text('quick: true\n')
+    main(['--params', str(tmp_path/'params.yaml'), '--only', 'fidelity', 'thresholds', '--out', str(tmp_path/'figs'),
+          '--nbs', NBS, '--runs', str(tmp_path/'runs')])
+    out = capsys.readouterr().out
+    assert 'table7' in out and 'VALOR-generated segment labels' in out and '84.92' in out
+    assert sorted(p.name for p in (tmp_path/'runs').iterdir()) == ['fidelity.ipynb', 'thresholds.ipynb']
+    assert (tmp_path/'figs'/'table5_synthetic.csv').is_file()
+
+
+def test_reproduce_stops_at_a_failing_notebook_and_names_it(tmp_path):
+    (tmp_path/'params.yaml').write_text(f'llp_dir: {tmp_path/"no_such_llp"}\n')
+    with pytest.raises(SystemExit, match=r'fidelity.ipynb failed in cell .*FileNotFoundError.*AVVP_test_pd.csv'):
+        main(['--params', str(tmp_path/'params.yaml'), '--only', 'fidelity', 'thresholds', '--out', str(tmp_path/'figs'),
+              '--nbs', NBS, '--runs', str(tmp_path/'runs')])
+    assert not (tmp_path/'runs'/'thresholds.ipynb').exists()
