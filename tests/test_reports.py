@@ -67,3 +67,8 @@ def test_benchmark_notebook_evaluates_official_checkpoints(tmp_path):
     t = pd.read_csv(figs/'table1_synthetic.csv')
     assert list(t['row'].unique()) == ['VALOR'] and len(t) == 10 and (t['paper'][t['metric'] == 'seg_type'] == 62.0).all()
     assert 'released checkpoints' in (figs/'table1_synthetic.md').read_text()
+
+
+def test_qualitative_notebook_draws_figure_5(tmp_path):
+    figs = run_notebook('qualitative.ipynb', tmp_path, quick=True, n_videos=1, out_dir=tmp_path/'figs')
+    assert (figs/'figure5_synthetic.png').read_bytes()[:4] == b'\x89PNG'
