@@ -72,3 +72,10 @@ def test_benchmark_notebook_evaluates_official_checkpoints(tmp_path):
 def test_qualitative_notebook_draws_figure_5(tmp_path):
     figs = run_notebook('qualitative.ipynb', tmp_path, quick=True, n_videos=1, out_dir=tmp_path/'figs')
     assert (figs/'figure5_synthetic.png').read_bytes()[:4] == b'\x89PNG'
+
+
+def test_ave_notebook_writes_table4(tmp_path):
+    figs = run_notebook('ave.ipynb', tmp_path, quick=True, out_dir=tmp_path/'figs')
+    t = pd.read_csv(figs/'table4_synthetic.csv')
+    assert t['row'].tolist() == ['HAN', 'VALOR'] and t['paper'].tolist() == [75.3, 80.4]
+    assert 'Paper: real AVE, as published.' in (figs/'table4_synthetic.md').read_text()
