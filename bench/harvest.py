@@ -4,25 +4,14 @@ CLIP is open_clip ViT-L-14 (10 frames per clip, 224 x 224); CLAP is laion_clap's
 segments per clip, plus the whole clip's token map for VALOR++). Decoding (PyAV, CPU) is timed separately on generated
 10-s mp4 clips. Random weights cost what real ones cost. Run: python bench/harvest.py [--device cuda] [--clips 8]
 """
-import argparse, os, tempfile, time
+import argparse, tempfile
 from pathlib import Path
 
-os.environ['HF_HUB_OFFLINE'] = '1'   # before transformers is imported: laion_clap reads the (stand-in) hub
-os.environ.setdefault('HF_HUB_CACHE', os.path.join(tempfile.gettempdir(), 'valor_nb_offline_hub'))
-
+from common import timed   # first: sets up the offline hub before transformers is imported
 import numpy as np
 import torch
 
 from valor_nb.teachers import ClapTeacher, ClipTeacher, audio_segments, build_offline_hub
-
-
-def timed(fn, repeats=3):
-    fn()                                                   # warm-up
-    if torch.cuda.is_available(): torch.cuda.synchronize()
-    t0 = time.perf_counter()
-    for _ in range(repeats): fn()
-    if torch.cuda.is_available(): torch.cuda.synchronize()
-    return (time.perf_counter() - t0) / repeats
 
 
 if __name__ == '__main__':
@@ -36,18 +25,18 @@ if __name__ == '__main__':
         from valor_nb.teachers import load_clip, make_clip
         with tempfile.TemporaryDirectory() as d:
             path = make_clip(Path(d)/'clip.mp4', size=320)
-            print(f"decoding (PyAV, 25 fps 320x320 + AAC, 8-fps frames and 48 kHz mono): {1 / timed(lambda: load_clip(path)):6.1f} clips/s")
+            print(f"decoding (PyAV, 25 fps 320x320 + AAC, 8-fps frames and 48 kHz mono): {1 / timed(lambda: load_clip(path))[0]:6.1f} clips/s")
     rng = np.random.default_rng(0)
     frames = [rng.integers(0, 256, (10, 360, 480, 3), dtype=np.uint8) for _ in range(n)]
     waves = [rng.standard_normal(480_000).astype(np.float32) * 0.1 for _ in range(n)]
     torch.manual_seed(0)
     clip = ClipTeacher(model='ViT-L-14', random_weights=True, device=a.device)
-    t = timed(lambda: clip(frames))
+    t, _ = timed(lambda: clip(frames))
     print(f"CLIP ViT-L-14, 10 frames per clip:            {n / t:6.2f} clips/s  ({t / n:.3f} s per clip)")
     build_offline_hub()
     clap = ClapTeacher(random_weights=True, device=a.device)
-    t_seg = timed(lambda: clap(np.concatenate([audio_segments(w) for w in waves])))
-    t_tok = timed(lambda: clap.token_maps(waves))
+    t_seg, _ = timed(lambda: clap(np.concatenate([audio_segments(w) for w in waves])))
+    t_tok, _ = timed(lambda: clap.token_maps(waves))
     print(f"CLAP HTS-AT tiny, 10 segments per clip:       {n / t_seg:6.2f} clips/s  ({t_seg / n:.3f} s per clip)")
     print(f"CLAP token map of the whole clip (VALOR++):   {n / t_tok:6.2f} clips/s  ({t_tok / n:.3f} s per clip)")
     print(f"both teachers together:                       {n / (t + t_seg + t_tok):6.2f} clips/s")

@@ -32,6 +32,7 @@ FEATURE_SHAPES = {'vggish': (10, 128),       # VGGish audio embedding per segmen
 # %% ../nbs/01_data.ipynb #d1f13482
 def read_tsv(path:str|Path, # a tab-separated file with a header row
              header:tuple,  # the exact column names expected
+             allow_empty:bool=False, # True: a header without rows is a valid (empty) file
             ) -> list:
     "Rows of `path` as `(line_number, fields)` pairs, after checking the header and the field count."
     path = Path(path)
@@ -41,7 +42,7 @@ def read_tsv(path:str|Path, # a tab-separated file with a header row
     if tuple(rows[0]) != tuple(header):
         raise ValueError(f"{path}: expected the header {'<TAB>'.join(header)}, got {'<TAB>'.join(rows[0])}")
     out = [(ln, r) for ln, r in enumerate(rows[1:], 2) if r]
-    if not out: raise ValueError(f"{path}: no rows below the header")
+    if not out and not allow_empty: raise ValueError(f"{path}: no rows below the header")
     for ln, r in out:
         if len(r) != len(header):
             raise ValueError(f"{path}, line {ln}: expected {len(header)} tab-separated fields, got {len(r)}: {r}")
@@ -77,9 +78,10 @@ def read_dense_gt(path:str|Path, # eval CSV: filename<TAB>onset<TAB>offset<TAB>e
                   names:list,    # the split's video names, in order
                   prompts:Prompts=LLP_PROMPTS, # the class list
                   n_segments:int=N_SEGMENTS,
+                  allow_empty:bool=False, # True: a header-only file (no events at all) is valid
                  ) -> np.ndarray:
     "Dense 0/1 ground truth `(videos, n_segments, C)` of the videos `names` (uint8)."
-    rows = read_tsv(path, ('filename', 'onset', 'offset', 'event_labels'))
+    rows = read_tsv(path, ('filename', 'onset', 'offset', 'event_labels'), allow_empty)
     row_of = {n: i for i, n in enumerate(names)}
     gt = np.zeros((len(names), n_segments, len(prompts)), np.uint8)
     for ln, (name, onset, offset, label) in rows:

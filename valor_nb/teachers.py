@@ -17,24 +17,25 @@ from .data import N_SEGMENTS, atomic_write, read_split, save_npy, video_id
 from .prompts import LLP_PROMPTS, Prompts, harvest, load_prompts
 
 # %% auto #0
-__all__ = ['FPS', 'SAMPLE_RATE', 'CLIP_SECONDS', 'TINY_CLIP', 'OUTPUTS', 'VIDEO_EXTENSIONS', 'ClipError', 'Clip', 'load_clip',
-           'audio_segments', 'make_clip', 'ClipTeacher', 'register_tiny_clip', 'clap_token_grid', 'ClapTeacher',
-           'build_offline_hub', 'harvest_clips', 'search_thresholds', 'threshold_table', 'denoise', 'find_video',
-           'harvest_parser', 'main']
+__all__ = ['FPS', 'SAMPLE_RATE', 'CLIP_SECONDS', 'TINY_CLIP', 'OUTPUTS', 'VIDEO_EXTENSIONS', 'ClipError', 'Clip', 'decode_video',
+           'load_clip', 'audio_segments', 'make_clip', 'ClipTeacher', 'register_tiny_clip', 'clap_token_grid',
+           'ClapTeacher', 'build_offline_hub', 'harvest_clips', 'search_thresholds', 'threshold_table', 'denoise',
+           'find_video', 'harvest_parser', 'main']
 
 # %% ../nbs/07_teachers.ipynb #f76c326a
 FPS, SAMPLE_RATE, CLIP_SECONDS = 8, 48_000, 10.0
 
 class ClipError(ValueError):
-    "A clip that cannot be harvested; the message names the file."
+    "A clip that cannot be harvested or parsed; the message names the file."
 
 @dataclass
 class Clip:
     "A decoded clip: the 8-fps frames, the 10 segment frames and the mono 48 kHz waveform."
     path: str
     frames: np.ndarray   # (N, H, W, 3) uint8, one per 1/8 s
-    wave: np.ndarray     # (L,) float32, mono, 48 kHz
+    wave: np.ndarray     # (L,) float32, mono, 48 kHz (empty without an audio track)
     seconds: float
+    has_audio: bool = True
 
     @property
     def frame_indices(self) -> np.ndarray: return np.round(np.linspace(0, len(self.frames) - 1, N_SEGMENTS)).astype(int)
@@ -43,15 +44,22 @@ class Clip:
 
 # %% ../nbs/07_teachers.ipynb #2a8dcc63
 def _video_frames(container, stream, fps:int) -> tuple:
-    "Frames on screen at t = k/fps, and the stream's length in seconds."
-    decoded = [(f.time, f.to_ndarray(format='rgb24')) for f in container.decode(stream)]
-    if not decoded: raise ClipError('no video frames')
-    times = np.array([t for t, _ in decoded])
-    step = np.median(np.diff(times)) if len(times) > 1 else 1 / fps
-    seconds = float(times[-1] - times[0] + step)
-    targets = times[0] + np.arange(int(np.floor(seconds * fps + 1e-6))) / fps
-    idx = np.clip(np.searchsorted(times, targets + 1e-6, side='right') - 1, 0, len(times) - 1)
-    return np.stack([decoded[i][1] for i in idx]), seconds
+    "Frames on screen at t = t0 + k/fps (t0 the first frame's time), and the stream's length in seconds."
+    kept, times, last, image = [], [], None, None
+    def last_image():
+        nonlocal image
+        if image is None: image = last.to_ndarray(format='rgb24')
+        return image
+    for f in container.decode(stream):
+        t = float(f.time)
+        while last is not None and times[0] + len(kept) / fps + 1e-6 < t: kept.append(last_image())   # instants before t
+        last, image = f, None; times.append(t)
+    if last is None: raise ClipError('no video frames')
+    step = float(np.median(np.diff(times))) if len(times) > 1 else 1 / fps
+    seconds = times[-1] - times[0] + step
+    n = int(np.floor(seconds * fps + 1e-6))
+    while len(kept) < n: kept.append(last_image())
+    return np.stack(kept[:n]), seconds
 
 def _audio_wave(container, stream, rate:int) -> np.ndarray:
     import av
@@ -60,23 +68,31 @@ def _audio_wave(container, stream, rate:int) -> np.ndarray:
     chunks += [r.to_ndarray().reshape(-1) for r in resampler.resample(None)]
     return np.concatenate(chunks).astype(np.float32) if chunks else np.zeros(0, np.float32)
 
-def load_clip(path:str|Path, fps:int=FPS, rate:int=SAMPLE_RATE, seconds:float=CLIP_SECONDS, tolerance:float=0.5) -> Clip:
-    "Decode `path`: frames at `fps`, mono audio at `rate`; a `ClipError` for clips that do not fit the policy."
+def decode_video(path:str|Path, fps:int=FPS, rate:int=SAMPLE_RATE) -> Clip:
+    "Decode a video of any length: frames at `fps`, mono audio at `rate` (empty, `has_audio` False, without a track)."
     import av
     path = str(path)
     try:
         with av.open(path) as c:
             if not c.streams.video: raise ClipError(f"{path}: no video stream")
-            if not c.streams.audio: raise ClipError(f"{path}: no audio track (VALOR needs the sound for CLAP)")
+            has_audio = bool(c.streams.audio)
             frames, length = _video_frames(c, c.streams.video[0], fps)
-        with av.open(path) as c: wave = _audio_wave(c, c.streams.audio[0], rate)
+        wave = np.zeros(0, np.float32)
+        if has_audio:
+            with av.open(path) as c: wave = _audio_wave(c, c.streams.audio[0], rate)
     except ClipError as e: raise ClipError(str(e) if str(e).startswith(path) else f"{path}: {e}") from None
     except (av.error.FFmpegError, OSError, ValueError) as e: raise ClipError(f"{path}: unreadable ({e})") from None
-    if abs(length - seconds) > tolerance:
-        raise ClipError(f"{path}: {length:.2f} s long; LLP clips are {seconds:g} s (tolerance {tolerance:g} s)")
-    if len(wave) < rate * (seconds - tolerance):
-        raise ClipError(f"{path}: {len(wave) / rate:.2f} s of audio; expected {seconds:g} s")
-    return Clip(path, frames, wave, length)
+    return Clip(path, frames, wave, length, has_audio)
+
+def load_clip(path:str|Path, fps:int=FPS, rate:int=SAMPLE_RATE, seconds:float=CLIP_SECONDS, tolerance:float=0.5) -> Clip:
+    "Decode an LLP clip; a `ClipError` for clips that do not fit the policy (length, audio track)."
+    clip = decode_video(path, fps, rate)
+    if not clip.has_audio: raise ClipError(f"{clip.path}: no audio track (VALOR needs the sound for CLAP)")
+    if abs(clip.seconds - seconds) > tolerance:
+        raise ClipError(f"{clip.path}: {clip.seconds:.2f} s long; LLP clips are {seconds:g} s (tolerance {tolerance:g} s)")
+    if len(clip.wave) < rate * (seconds - tolerance):
+        raise ClipError(f"{clip.path}: {len(clip.wave) / rate:.2f} s of audio; expected {seconds:g} s")
+    return clip
 
 # %% ../nbs/07_teachers.ipynb #7f5462e7
 def audio_segments(wave:np.ndarray, n:int=N_SEGMENTS) -> np.ndarray:
@@ -143,11 +159,11 @@ class ClipTeacher:
 TINY_CLIP = {'embed_dim': 64, 'vision_cfg': {'image_size': 224, 'layers': 1, 'width': 64, 'patch_size': 32},
              'text_cfg': {'context_length': 77, 'vocab_size': 49408, 'width': 64, 'heads': 1, 'layers': 1}}
 
-def register_tiny_clip(name:str='valor-tiny-clip') -> str:
-    "Register `TINY_CLIP` with open_clip under `name`; returns the name."
+def register_tiny_clip(name:str='valor-tiny-clip', embed_dim:int=64) -> str:
+    "Register `TINY_CLIP` (with `embed_dim`; 768 gives VALOR++'s feature size) with open_clip under `name`; returns the name."
     import open_clip, tempfile
     d = Path(tempfile.mkdtemp())
-    (d/f'{name}.json').write_text(json.dumps(TINY_CLIP))
+    (d/f'{name}.json').write_text(json.dumps({**TINY_CLIP, 'embed_dim': embed_dim}))
     open_clip.add_model_config(d)
     return name
 
@@ -162,14 +178,16 @@ def clap_token_grid(tokens:torch.Tensor) -> torch.Tensor:
 class ClapTeacher:
     "CLAP as the audio teacher: logits per one-second segment and class, and the token map of the whole clip."
     def __init__(self, prompts:Prompts=LLP_PROMPTS,
-                 weights:str|None=None,       # a local laion_clap fusion checkpoint, e.g. 630k-fusion-best.pt
+                 weights:str|None=None,       # a local laion_clap fusion checkpoint (630k-fusion-best.pt), or 'download'
                  random_weights:bool=False,   # offline demos and tests
                  amodel:str='HTSAT-tiny', device:str='cpu'):
         if not random_weights and weights is None:
-            raise ValueError("ClapTeacher: give the path of a laion_clap fusion checkpoint (630k-fusion-best.pt) or random_weights=True")
+            raise ValueError("ClapTeacher: give the path of a laion_clap fusion checkpoint (630k-fusion-best.pt), 'download', or random_weights=True")
         import laion_clap
         self.clap = laion_clap.CLAP_Module(enable_fusion=True, amodel=amodel, tmodel='roberta', device=device)
-        if not random_weights: self.clap.load_ckpt(str(weights), verbose=False)
+        if random_weights: pass
+        elif weights == 'download': self.clap.load_ckpt(model_id=2, verbose=False)   # laion_clap fetches 630k-fusion-best.pt
+        else: self.clap.load_ckpt(str(weights), verbose=False)
         self.clap.eval()
         with torch.no_grad():
             self.text = F.normalize(self.clap.get_text_embedding(list(prompts.clap_captions), use_tensor=True).float(), dim=-1).cpu()
@@ -307,7 +325,7 @@ def harvest_parser() -> argparse.ArgumentParser:
     p.add_argument('video_dir'); p.add_argument('--split-csv', required=True, help='split CSV (filename, event_labels)')
     p.add_argument('--out', required=True, help='output folder (one sub-folder per output kind)')
     p.add_argument('--clip-weights', default='openai', help="'openai' (download) or a local open_clip weights file")
-    p.add_argument('--clap-weights', help='local laion_clap fusion checkpoint (630k-fusion-best.pt)')
+    p.add_argument('--clap-weights', help="local laion_clap fusion checkpoint (630k-fusion-best.pt), or 'download' (laion_clap fetches it)")
     p.add_argument('--clip-model', default='ViT-L-14'); p.add_argument('--classes', help='class/caption/threshold TSV (default: Table 5)')
     p.add_argument('--random-weights', action='store_true', help='random teachers (offline demos and tests; seeded)')
     p.add_argument('--device', default='cpu'); p.add_argument('--batch-size', type=int, default=8)

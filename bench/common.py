@@ -1,0 +1,17 @@
+"""What the benchmarks share: an offline stand-in Hugging Face hub for laion_clap, and a timer. Import it first."""
+import os, tempfile, time
+
+os.environ['HF_HUB_OFFLINE'] = '1'   # before transformers is imported: laion_clap reads the (stand-in) hub
+os.environ.setdefault('HF_HUB_CACHE', os.path.join(tempfile.gettempdir(), 'valor_nb_offline_hub'))
+
+import torch
+
+
+def timed(fn, repeats=3):
+    "Mean seconds of `repeats` calls of `fn` after one warm-up call (GPU work synchronised), and the last call's result."
+    out = fn()
+    if torch.cuda.is_available(): torch.cuda.synchronize()
+    t0 = time.perf_counter()
+    for _ in range(repeats): out = fn()
+    if torch.cuda.is_available(): torch.cuda.synchronize()
+    return (time.perf_counter() - t0) / repeats, out
