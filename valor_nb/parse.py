@@ -263,7 +263,7 @@ def timeline_figure(p:Parse, title:str='', min_classes:int=3):
     from matplotlib.figure import Figure
     from matplotlib.patches import Rectangle
     from matplotlib.ticker import MaxNLocator
-    pred, C = p.pred, len(p.prompts)
+    pred = p.pred
     first = np.where(pred.any((0, 1)), pred.any(1).argmax(0), p.n)        # first second of each class with an event
     likely = np.minimum(p.prob, p.video_prob[:, None]).max((0, 1))        # how near each class came to an event
     shown = [c for c in np.lexsort((-likely, first)) if pred[:, :, c].any()]
