@@ -10,7 +10,7 @@ from matplotlib.image import imread
 from valor_nb.data import read_dense_gt
 from valor_nb.han import build_han, to_official_state_dict
 from valor_nb.metrics import avvp_scores
-from valor_nb.parse import (build_extractors, events_to_dense, load_parser_model, main, parse, score_parse,
+from valor_nb.parse import (build_parser, events_to_dense, load_parser_model, main, parse, score_parse,
                             timeline_events, whole_seconds, window_starts, write_parse)
 from valor_nb.prompts import load_prompts
 from valor_nb.report import QUICK_SYNTH
@@ -34,9 +34,7 @@ def videos(tmp_path_factory):
 
 def random_kit():
     "The random model and extractors `valor_parse --random-weights` builds (same seed, same order)."
-    torch.manual_seed(0)
-    model = build_han('valor++').eval()
-    return model, build_extractors(model.input_kinds, clip_model=TINY, random_weights=True)
+    return build_parser(clip_model=TINY, random_weights=True)[:2]
 
 
 @pytest.fixture(scope='module')

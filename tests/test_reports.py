@@ -85,6 +85,6 @@ def test_ave_notebook_writes_table4(tmp_path):
 def test_parse_notebook_parses_its_demo_clip(tmp_path):
     run_notebook('parse.ipynb', tmp_path, quick=True, seconds=4, out_dir=tmp_path/'parsed', figures_dir=tmp_path/'figs')
     doc = json.loads((tmp_path/'parsed'/'demo_4s.json').read_text())
-    assert (doc['segments'], doc['looped'], doc['model']['random_weights'], doc['features']) == (4, True, True, 'random')
+    assert (doc['segments'], doc['looped'], doc['model']['random_weights'], doc['features']['clap']) == (4, True, True, 'random')
     assert (tmp_path/'parsed'/'demo_4s_audio.csv').read_text().startswith('filename\tonset\toffset\tevent_labels\n')
     assert (tmp_path/'figs'/'parse_demo_random_weights.png').read_bytes() == (tmp_path/'parsed'/'demo_4s.png').read_bytes()

@@ -25,8 +25,9 @@ from .train import predict
 # %% auto #0
 __all__ = ['WINDOW', 'R21D_MEAN', 'R21D_STD', 'BUILT_IN_KINDS', 'MODALITY_OF_STATE', 'STATES_OF_MODALITY', 'EVAL_COLUMNS',
            'whole_seconds', 'window_starts', 'model_windows', 'ClipFeatures', 'ClapFeatures', 'R21DFeatures',
-           'build_extractors', 'load_parser_model', 'stitch', 'Parse', 'parse', 'timeline_events', 'events_to_dense',
-           'eval_csv', 'timeline_figure', 'write_parse', 'score_parse', 'parse_parser', 'video_files', 'main']
+           'build_extractors', 'load_parser_model', 'build_parser', 'stitch', 'Parse', 'parse', 'timeline_events',
+           'events_to_dense', 'eval_csv', 'timeline_figure', 'write_parse', 'score_parse', 'parse_parser',
+           'video_files', 'main']
 
 # %% ../nbs/11_parse.ipynb #c7fde042
 WINDOW = 10   # seconds per model input: the length of an LLP clip
@@ -163,6 +164,26 @@ def load_parser_model(path:str|Path, # ours (`best.pt`, `last.pt`) or an officia
     if model.cfg.n_classes != n_classes:
         raise ValueError(f"{path}: the model predicts {model.cfg.n_classes} classes, the class list has {n_classes}")
     return model.eval()
+
+# %% ../nbs/11_parse.ipynb #bc0da325
+def build_parser(checkpoint:str|Path|None=None, # None: a random model (demo)
+                 preset:str='valor++', prompts:Prompts=LLP_PROMPTS,
+                 clip_model:str='ViT-L-14', clip_weights:str|None='openai',
+                 clap_weights:str|None=None, r21d_weights:str|None='kinetics',
+                 random_weights:bool=False, device:str='cpu') -> tuple:
+    "`(model, extractors, info, title)`: the model and its extractors, seeded, and how they were made."
+    torch.manual_seed(0)
+    model = (load_parser_model(checkpoint, preset, len(prompts)) if checkpoint
+             else build_han(preset, n_classes=len(prompts)).eval()).to(device)
+    extractors = build_extractors(model.input_kinds, prompts, clip_model, clip_weights, clap_weights, r21d_weights,
+                                  random_weights, device)
+    weights = lambda w: 'random' if random_weights else w
+    info = {'model': {'preset': preset, 'checkpoint': None if checkpoint is None else str(checkpoint), 'random_weights': checkpoint is None},
+            'features': {'clip': f"{clip_model} ({weights(clip_weights)})", 'clap': weights(clap_weights),
+                         'r2plus1d_18': weights(r21d_weights)}}
+    title = ('RANDOM WEIGHTS (demo, not a trained parser)' if checkpoint is None or random_weights
+             else f"{preset}, {Path(checkpoint).name}")
+    return model, extractors, info, title
 
 # %% ../nbs/11_parse.ipynb #582a6eb8
 def stitch(values:np.ndarray,    # (W, 10, ...) one value per window position
@@ -358,21 +379,10 @@ def main(argv:list|None=None):
     if a.checkpoint is None and not a.random_weights: raise SystemExit('valor_parse: give --checkpoint (or --random-weights for a demo)')
     videos, prompts = video_files(a.videos), load_prompts(a.classes)
     window_starts(10, a.hop)                                             # checks --hop before anything is built
-    torch.manual_seed(0)
-    try:
-        model = (load_parser_model(a.checkpoint, a.preset, len(prompts)) if a.checkpoint
-                 else build_han(a.preset, n_classes=len(prompts)).eval()).to(a.device)
-        extractors = build_extractors(model.input_kinds, prompts, a.clip_model, a.clip_weights, a.clap_weights,
-                                      a.r21d_weights, a.random_weights, a.device)
+    try: model, extractors, info, title = build_parser(a.checkpoint, a.preset, prompts, a.clip_model, a.clip_weights,
+                                                       a.clap_weights, a.r21d_weights, a.random_weights, a.device)
     except ValueError as e: raise SystemExit(f"valor_parse: {e}") from None
-    random_model = a.checkpoint is None
-    info = {'model': {'preset': a.preset, 'checkpoint': a.checkpoint, 'random_weights': random_model},
-            'features': {'clip': f"{a.clip_model} ({'random' if a.random_weights else a.clip_weights})",
-                         'clap': 'random' if a.random_weights else a.clap_weights,
-                         'r2plus1d_18': 'random' if a.random_weights else a.r21d_weights},
-            'hop': a.hop}
-    title = ('RANDOM WEIGHTS (demo, not a trained parser)' if random_model or a.random_weights
-             else f"{a.preset}, {Path(a.checkpoint).name}")
+    info['hop'] = a.hop
     out, parsed, failed = Path(a.out), {}, {}
     for video in tqdm(videos, desc='valor_parse', unit='video', disable=a.quiet):
         t0 = time.perf_counter()
