@@ -14,7 +14,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
-from .data import FEATURE_SHAPES, load_arrays
+from .data import FEATURE_SHAPES, check_id, load_arrays
+from .prompts import read_utf8
 from .han import HANConfig, HANEncoder, Projections, to_segments
 from .train import Recipe, learning_rate, make_optimizer
 
@@ -44,13 +45,15 @@ class AVESplit:
 def read_ave_records(path:str|Path) -> list:
     "Records `(category, video_id, quality, start, end)` of an AVE annotation file, checked line by line."
     out = []
-    for ln, line in enumerate(Path(path).read_text(encoding='utf-8').splitlines(), 1):
+    for ln, line in enumerate(read_utf8(path).splitlines(), 1):
         if not line.strip() or line.startswith('Category&'): continue
         f = line.split('&')
         if len(f) != 5: raise ValueError(f"{path}, line {ln}: expected Category&VideoID&Quality&StartTime&EndTime, got {line!r}")
         try: start, end = int(f[3]), int(f[4])
         except ValueError: raise ValueError(f"{path}, line {ln}, video {f[1]}: start/end must be whole seconds") from None
         if not 0 <= start <= end <= AVE_SEGMENTS: raise ValueError(f"{path}, line {ln}, video {f[1]}: segment {start}..{end} outside 0..10")
+        try: check_id(f[1])
+        except ValueError as e: raise ValueError(f"{path}, line {ln}: {e}") from None
         out.append((f[0], f[1], f[2], start, end))
     if not out: raise ValueError(f"{path}: no AVE records")
     return out
@@ -63,8 +66,12 @@ def load_ave(ave_dir:str|Path, split:str='train', features:dict|None=None) -> AV
     ave_dir = Path(ave_dir)
     records = read_ave_records(ave_dir/'Annotations.txt')
     classes = tuple(dict.fromkeys(r[0] for r in records))
-    if (ave_dir/f'{split}_order.txt').is_file():
-        rows = [records[int(i)] for i in (ave_dir/f'{split}_order.txt').read_text().split()]
+    order = ave_dir/f'{split}_order.txt'
+    if order.is_file():
+        index = read_utf8(order).split()
+        bad = [i for i in index if not (i.isdecimal() and int(i) < len(records))]
+        if bad: raise ValueError(f"{order}: {bad[0]!r} is not a line index of Annotations.txt (0..{len(records) - 1})")
+        rows = [records[int(i)] for i in index]
     elif (ave_dir/AVE_SPLIT_FILES[split]).is_file(): rows = read_ave_records(ave_dir/AVE_SPLIT_FILES[split])
     else: raise FileNotFoundError(f"{ave_dir}: neither {split}_order.txt nor {AVE_SPLIT_FILES[split]} found")
     labels = np.full((len(rows), AVE_SEGMENTS), len(classes), np.int64)
@@ -73,7 +80,7 @@ def load_ave(ave_dir:str|Path, split:str='train', features:dict|None=None) -> AV
         labels[i, start:end] = classes.index(cat)
     names = [r[1] for r in rows]
     feats = {k: load_arrays(Path(f) if Path(f).is_absolute() else ave_dir/f, names, FEATURE_SHAPES[k], what=f'{k} feature',
-                            file_stem=str) for k, f in (features or {}).items()}
+                            file_stem=check_id) for k, f in (features or {}).items()}
     return AVESplit(names, labels, classes, feats, {}, f"AVE {split} ({ave_dir})")
 
 # %% ../nbs/10_ave.ipynb #a8620d48

@@ -4,19 +4,20 @@
 
 # %% ../nbs/01_data.ipynb #ae4f5ea5
 from __future__ import annotations
-import csv, os, re
+import csv, io, os, re, warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from .prompts import LLP_PROMPTS, Prompts
+from .prompts import LLP_PROMPTS, Prompts, read_utf8
 
 # %% auto #0
-__all__ = ['N_SEGMENTS', 'SPLIT_FILES', 'AUDIO_GT_FILES', 'VISUAL_GT_FILE', 'FEATURE_SHAPES', 'read_tsv', 'video_id',
-           'read_split', 'read_dense_gt', 'load_arrays', 'load_features', 'load_labels', 'atomic_write', 'save_npy',
-           'LLPSplit', 'audio_gt_path', 'load_split', 'gt_rows', 'write_llp', 'random_split']
+__all__ = ['N_SEGMENTS', 'SPLIT_FILES', 'AUDIO_GT_FILES', 'VISUAL_GT_FILE', 'FEATURE_SHAPES', 'ID_PATTERN', 'read_tsv',
+           'video_id', 'check_id', 'read_split', 'DataWarning', 'read_dense_gt', 'read_npy', 'load_arrays',
+           'load_features', 'load_labels', 'atomic_write', 'save_npy', 'LLPSplit', 'audio_gt_path', 'load_split',
+           'gt_rows', 'write_llp', 'random_split']
 
 # %% ../nbs/01_data.ipynb #7290e1e9
 N_SEGMENTS = 10  # one-second segments per LLP video
@@ -37,10 +38,11 @@ def read_tsv(path:str|Path, # a tab-separated file with a header row
     "Rows of `path` as `(line_number, fields)` pairs, after checking the header and the field count."
     path = Path(path)
     if not path.is_file(): raise FileNotFoundError(f"{path}: file not found (expected columns {', '.join(header)})")
-    with open(path, newline='', encoding='utf-8') as f: rows = list(csv.reader(f, delimiter='\t'))
+    try: rows = list(csv.reader(io.StringIO(read_utf8(path), newline=''), delimiter='\t'))
+    except csv.Error as e: raise ValueError(f"{path}: not a tab-separated file ({e})") from None
     if not rows: raise ValueError(f"{path}: empty file (expected the header {'<TAB>'.join(header)} and at least one row)")
     if tuple(rows[0]) != tuple(header):
-        raise ValueError(f"{path}: expected the header {'<TAB>'.join(header)}, got {'<TAB>'.join(rows[0])}")
+        raise ValueError(f"{path}: expected the header {'<TAB>'.join(header)}, got {'<TAB>'.join(rows[0])!r}")
     out = [(ln, r) for ln, r in enumerate(rows[1:], 2) if r]
     if not out and not allow_empty: raise ValueError(f"{path}: no rows below the header")
     for ln, r in out:
@@ -49,12 +51,19 @@ def read_tsv(path:str|Path, # a tab-separated file with a header row
     return out
 
 # %% ../nbs/01_data.ipynb #0a7b5ce5
-_NAME_RE = re.compile(r'^.{11}_\d+(\.\d+)?_\d+(\.\d+)?$')   # start/end may have decimals: AP0061o0Nvk_101.8_111.8
+ID_PATTERN = r'[A-Za-z0-9_-]{11}'                     # a YouTube id: the only text that becomes a file name
+_NAME_RE = re.compile(rf'^{ID_PATTERN}_\d+(\.\d+)?_\d+(\.\d+)?$')   # start/end may have decimals: AP0061o0Nvk_101.8_111.8
 
 def video_id(name:str) -> str:
     "The 11-character YouTube id of an LLP video name `<id>_<start>_<end>`."
-    if not _NAME_RE.match(name): raise ValueError(f"{name!r} is not an LLP video name <11-char id>_<start>_<end>")
+    if not _NAME_RE.match(name):
+        raise ValueError(f"{name!r} is not an LLP video name <id>_<start>_<end> with an 11-character id of A-Z a-z 0-9 _ -")
     return name[:11]
+
+def check_id(text:str) -> str:
+    "`text` when it is an 11-character YouTube id (safe as a file name), else a `ValueError`."
+    if not re.fullmatch(ID_PATTERN, text): raise ValueError(f"{text!r} is not an 11-character video id of A-Z a-z 0-9 _ -")
+    return text
 
 # %% ../nbs/01_data.ipynb #47c5a948
 def read_split(path:str|Path, # split CSV: filename<TAB>event_labels
@@ -62,18 +71,24 @@ def read_split(path:str|Path, # split CSV: filename<TAB>event_labels
               ) -> tuple:
     "Video names (file order) and their multi-hot weak labels `(videos, C)` as uint8."
     rows = read_tsv(path, ('filename', 'event_labels'))
-    names, weak, seen = [], np.zeros((len(rows), len(prompts)), np.uint8), {}
+    names, weak, first = [], np.zeros((len(rows), len(prompts)), np.uint8), {}
     for i, (ln, (name, labels)) in enumerate(rows):
         where = f"{path}, line {ln}, video {name}"
-        try: video_id(name)
+        try: vid = video_id(name)
         except ValueError as e: raise ValueError(f"{where}: {e}") from None
-        if name in seen: raise ValueError(f"{where}: video listed twice (first at line {seen[name]})")
-        seen[name] = ln
+        if vid in first:
+            ln0, name0 = first[vid]
+            what = 'video listed twice' if name0 == name else f"same id as {name0} (both would use {vid}.npy)"
+            raise ValueError(f"{where}: {what}; first at line {ln0}")
+        first[vid] = ln, name
         for label in labels.split(','): weak[i, prompts.index(label.strip(), where)] = 1
         names.append(name)
     return names, weak
 
 # %% ../nbs/01_data.ipynb #778381ef
+class DataWarning(UserWarning):
+    "Input that is used as the official code uses it, but that a user should know about."
+
 def read_dense_gt(path:str|Path, # eval CSV: filename<TAB>onset<TAB>offset<TAB>event_labels
                   names:list,    # the split's video names, in order
                   prompts:Prompts=LLP_PROMPTS, # the class list
@@ -84,6 +99,7 @@ def read_dense_gt(path:str|Path, # eval CSV: filename<TAB>onset<TAB>offset<TAB>e
     rows = read_tsv(path, ('filename', 'onset', 'offset', 'event_labels'), allow_empty)
     row_of = {n: i for i, n in enumerate(names)}
     gt = np.zeros((len(names), n_segments, len(prompts)), np.uint8)
+    empty = []
     for ln, (name, onset, offset, label) in rows:
         where = f"{path}, line {ln}, video {name}"
         try: on, off = int(onset), int(offset)
@@ -91,18 +107,36 @@ def read_dense_gt(path:str|Path, # eval CSV: filename<TAB>onset<TAB>offset<TAB>e
         if not (0 <= on <= n_segments and 0 <= off <= n_segments):
             raise ValueError(f"{where}: onset/offset {on}, {off} outside 0..{n_segments}")
         c = prompts.index(label.strip(), where)
-        if name in row_of: gt[row_of[name], on:off, c] = 1
+        if name not in row_of: continue
+        if on >= off: empty.append(ln)
+        gt[row_of[name], on:off, c] = 1
+    if empty:
+        warnings.warn(f"{path}: {len(empty)} row(s) with onset >= offset dropped (lines {', '.join(map(str, empty[:10]))}"
+                      f"{', ...' if len(empty) > 10 else ''}), as the official code drops them", DataWarning, stacklevel=2)
     return gt
 
 # %% ../nbs/01_data.ipynb #5192127e
+def read_npy(path:Path, shape:tuple, what:str='array', video:str='') -> np.ndarray:
+    "The float32 contents of one untrusted `.npy` file, after checking its format, shape, dtype and finiteness."
+    of = f"{what} of video {video}" if video else what
+    try: x = np.load(path, mmap_mode='r', allow_pickle=False)
+    except Exception as e: raise ValueError(f"{path}: unreadable {what} file{f' for video {video}' if video else ''} "
+                                            f"({type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''})") from None
+    if not isinstance(x, np.ndarray): raise ValueError(f"{path}: a .npz archive, expected one .npy array ({of})")
+    if tuple(x.shape) != tuple(shape): raise ValueError(f"{path}: {of} has shape {tuple(x.shape)}, expected {tuple(shape)}")
+    if x.dtype.kind not in 'biuf': raise ValueError(f"{path}: {of} has dtype {x.dtype}; expected real numbers (float or int)")
+    with np.errstate(over='ignore'): y = np.array(x, dtype=np.float32)
+    if not np.isfinite(y).all():
+        raise ValueError(f"{path}: {of} has {int((~np.isfinite(y)).sum())} NaN/inf values (as float32)")
+    return y
+
 def load_arrays(folder:str|Path, # one <11-char id>.npy per video
                 names:list,      # video names, in split order
                 shape:tuple,     # the expected shape of each file
-                dtype=torch.float32,
                 what:str='feature', # named in error messages
                 file_stem=video_id, # video name -> file name without .npy (LLP: the 11-character id)
                ) -> torch.Tensor:
-    "Stack `folder/<id>.npy` for every video in `names` into a `(videos, *shape)` tensor, checking each file."
+    "Stack `folder/<id>.npy` for every video in `names` into a float32 `(videos, *shape)` tensor, checking each file."
     folder = Path(folder)
     if not folder.is_dir(): raise FileNotFoundError(f"{folder}: {what} folder not found")
     paths = [folder/f"{file_stem(n)}.npy" for n in names]
@@ -110,15 +144,8 @@ def load_arrays(folder:str|Path, # one <11-char id>.npy per video
     if missing:
         p, n = missing[0]
         raise FileNotFoundError(f"{folder}: {len(missing)} of {len(names)} {what} files missing; first: {p.name} for video {n}")
-    out = torch.empty((len(names), *shape), dtype=dtype)
-    for i, (p, n) in enumerate(zip(paths, names)):
-        try: x = np.load(p, allow_pickle=False)
-        except Exception as e: raise ValueError(f"{p}: unreadable {what} file for video {n}: {e}") from None
-        if tuple(x.shape) != tuple(shape):
-            raise ValueError(f"{p}: {what} of video {n} has shape {tuple(x.shape)}, expected {tuple(shape)}")
-        if x.dtype.kind == 'f' and not np.isfinite(x).all():
-            raise ValueError(f"{p}: {what} of video {n} has {int((~np.isfinite(x)).sum())} NaN/inf values")
-        out[i] = torch.from_numpy(np.asarray(x))
+    out = torch.empty((len(names), *shape), dtype=torch.float32)
+    for i, (p, n) in enumerate(zip(paths, names)): out[i] = torch.from_numpy(read_npy(p, shape, what, n))
     return out
 
 # %% ../nbs/01_data.ipynb #3b3462df
@@ -165,6 +192,7 @@ class LLPSplit:
     teachers: dict = field(default_factory=dict) # 'a'/'v' -> (videos, 10, C) teacher logits (CLAP / CLIP), float32
     prompts: Prompts = LLP_PROMPTS
     source: str = ''          # where it was read from
+    folders: dict = field(default_factory=dict)  # what each array was read from: kind, 'labels_a', 'teacher_v', ... -> folder
 
     def __len__(self): return len(self.names)
     def __repr__(self):
@@ -202,14 +230,16 @@ def load_split(llp_dir:str|Path, # folder with the LLP CSV files
     if dense_gt if dense_gt is not None else split in ('val', 'test'):
         gt_a = read_dense_gt(audio_gt_path(llp_dir, audio_gt), names, prompts)
         gt_v = read_dense_gt(llp_dir/VISUAL_GT_FILE, names, prompts)
-    feats = {k: load_features(_under(llp_dir, f), names, k) for k, f in (features or {}).items()}
     for what, d in (('labels', labels), ('teachers', teachers)):
         bad = set(d or {}) - {'a', 'v'}
         if bad: raise ValueError(f"{what}: modality must be 'a' or 'v', got {sorted(bad)}")
-    labs = {m: load_labels(_under(llp_dir, f), names, len(prompts)) for m, f in (labels or {}).items()}
-    logits = {m: load_arrays(_under(llp_dir, f), names, (N_SEGMENTS, len(prompts)), what='teacher logit')
-              for m, f in (teachers or {}).items()}
-    return LLPSplit(names, weak, gt_a, gt_v, feats, labs, logits, prompts, str(csv_path))
+    folders = {**(features or {}), **{f'labels_{m}': f for m, f in (labels or {}).items()},
+               **{f'teacher_{m}': f for m, f in (teachers or {}).items()}}
+    folders = {k: _under(llp_dir, f).resolve() for k, f in folders.items()}
+    feats = {k: load_features(folders[k], names, k) for k in features or {}}
+    labs = {m: load_labels(folders[f'labels_{m}'], names, len(prompts)) for m in labels or {}}
+    logits = {m: load_arrays(folders[f'teacher_{m}'], names, (N_SEGMENTS, len(prompts)), what='teacher logit') for m in teachers or {}}
+    return LLPSplit(names, weak, gt_a, gt_v, feats, labs, logits, prompts, str(csv_path), {k: str(f) for k, f in folders.items()})
 
 # %% ../nbs/01_data.ipynb #4c8cdd99
 def gt_rows(name:str, gt:np.ndarray, prompts:Prompts=LLP_PROMPTS) -> list:
@@ -224,6 +254,9 @@ def write_llp(llp_dir:str|Path, # created if needed
               splits:dict,      # 'train'/'val'/'test' -> LLPSplit
              ) -> Path:
     "Write `splits` in the official LLP layout (CSV files and per-video `.npy` folders)."
+    for s in splits.values():                              # every name is a safe file name before anything is written
+        ids = [video_id(n) for n in s.names]
+        if len(set(ids)) != len(ids): raise ValueError(f"{s.source}: two videos share an id; each needs its own <id>.npy")
     llp_dir = Path(llp_dir); llp_dir.mkdir(parents=True, exist_ok=True)
     audio_rows, visual_rows = [], []
     for split_name, s in splits.items():
@@ -237,7 +270,8 @@ def write_llp(llp_dir:str|Path, # created if needed
         for folder, x in arrays.items():
             for n, xi in zip(s.names, x): save_npy(llp_dir/folder/f"{video_id(n)}.npy", np.asarray(xi))
     header = 'filename\tonset\toffset\tevent_labels'
-    for path, rows in ((llp_dir/AUDIO_GT_FILES['2020'], audio_rows), (llp_dir/VISUAL_GT_FILE, visual_rows)):
+    audio = tuple(llp_dir/f for f in AUDIO_GT_FILES.values())   # both names: the official code reads AVVP_eval_audio.csv
+    for path, rows in [(p, audio_rows) for p in audio] + [(llp_dir/VISUAL_GT_FILE, visual_rows)]:
         if rows: atomic_write(path, lambda p: p.write_text('\n'.join([header] + ['\t'.join(map(str, r)) for r in rows]) + '\n'))
     return llp_dir
 

@@ -11,8 +11,8 @@ from pathlib import Path
 import numpy as np
 
 # %% auto #0
-__all__ = ['LLP_PROMPTS_TSV', 'PROMPT_COLUMNS', 'LLP_PROMPTS', 'LLP_CLASSES', 'Prompts', 'parse_prompts', 'load_prompts',
-           'prompts_tsv', 'save_prompts', 'harvest']
+__all__ = ['LLP_PROMPTS_TSV', 'PROMPT_COLUMNS', 'LLP_PROMPTS', 'LLP_CLASSES', 'Prompts', 'read_utf8', 'parse_prompts',
+           'load_prompts', 'prompts_tsv', 'save_prompts', 'harvest']
 
 # %% ../nbs/00_prompts.ipynb #462539a4
 LLP_PROMPTS_TSV = """\
@@ -70,28 +70,40 @@ class Prompts:
     def _index(self): return {c: i for i, c in enumerate(self.classes)}
 
 # %% ../nbs/00_prompts.ipynb #ef57c218
+def read_utf8(path:str|Path) -> str:
+    "The text of a user's file: UTF-8, a leading byte-order mark dropped; a `ValueError` naming the file and line otherwise."
+    data = Path(path).read_bytes()
+    try: return data.decode('utf-8-sig')
+    except UnicodeDecodeError as e:
+        line = data[:e.start].count(b'\n') + 1
+        raise ValueError(f"{path}, line {line}: not UTF-8 text (byte {e.start}); save the file as UTF-8") from None
+
 def _threshold(text, where):
     if text.strip() == '': return math.nan
-    try: return float(text)
+    try: x = float(text)
     except ValueError: raise ValueError(f"{where}: threshold {text!r} is not a number") from None
+    if not math.isfinite(x): raise ValueError(f"{where}: threshold {text!r} must be finite (leave the cell empty for none)")
+    return x
 
 def parse_prompts(text:str, # tab-separated table with the columns of `PROMPT_COLUMNS`
                   source:str='prompts TSV', # name used in error messages (a file path, say)
                  ) -> Prompts:
     "Parse a class/caption/threshold table."
-    rows = list(csv.reader(io.StringIO(text), delimiter='\t'))
-    rows = [r for r in rows if r]
-    if not rows or tuple(rows[0]) != PROMPT_COLUMNS:
-        raise ValueError(f"{source}: expected the header {'<TAB>'.join(PROMPT_COLUMNS)}, got {rows[0] if rows else 'an empty file'}")
-    if len(rows) == 1: raise ValueError(f"{source}: no classes below the header")
-    for ln, r in enumerate(rows[1:], 2):
+    try: rows = list(csv.reader(io.StringIO(text.removeprefix('\ufeff'), newline=''), delimiter='\t'))
+    except csv.Error as e: raise ValueError(f"{source}: not a tab-separated table ({e})") from None
+    rows = [(ln, r) for ln, r in enumerate(rows, 1) if r]
+    if not rows or tuple(rows[0][1]) != PROMPT_COLUMNS:
+        raise ValueError(f"{source}: expected the header {'<TAB>'.join(PROMPT_COLUMNS)}, got {rows[0][1] if rows else 'an empty file'}")
+    rows = rows[1:]
+    if not rows: raise ValueError(f"{source}: no classes below the header")
+    for ln, r in rows:
         if len(r) != 5: raise ValueError(f"{source}, line {ln}: expected 5 tab-separated fields, got {len(r)}: {r}")
-    names = [r[0] for r in rows[1:]]
+        if not r[0] or r[0] != r[0].strip(): raise ValueError(f"{source}, line {ln}: class name {r[0]!r} is empty or has spaces around it")
+    names = [r[0] for _, r in rows]
     dups = sorted({n for n in names if names.count(n) > 1})
     if dups: raise ValueError(f"{source}: class names repeated: {dups}")
-    th = lambda col: np.array([_threshold(r[col], f"{source}, line {ln}") for ln, r in enumerate(rows[1:], 2)])
-    return Prompts(tuple(names), tuple(r[1] for r in rows[1:]), tuple(r[2] for r in rows[1:]),
-                   th(3), th(4), source)
+    th = lambda col: np.array([_threshold(r[col], f"{source}, line {ln}") for ln, r in rows])
+    return Prompts(tuple(names), tuple(r[1] for _, r in rows), tuple(r[2] for _, r in rows), th(3), th(4), source)
 
 # %% ../nbs/00_prompts.ipynb #e9a06291
 LLP_PROMPTS = parse_prompts(LLP_PROMPTS_TSV, 'Table 5')
@@ -104,7 +116,7 @@ def load_prompts(path:str|Path|None=None # a TSV with the columns of `PROMPT_COL
     if path is None: return LLP_PROMPTS
     path = Path(path)
     if not path.is_file(): raise FileNotFoundError(f"{path}: prompts file not found (expected a TSV with columns {', '.join(PROMPT_COLUMNS)})")
-    return parse_prompts(path.read_text(encoding='utf-8'), str(path))
+    return parse_prompts(read_utf8(path), str(path))
 
 # %% ../nbs/00_prompts.ipynb #7fb47949
 def _fmt_theta(x): return '' if math.isnan(x) else f"{x:g}"
