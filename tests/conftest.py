@@ -18,3 +18,14 @@ def llp_dir():
     if not (Path(d)/'AVVP_test_pd.csv').is_file():
         pytest.skip(f'VALOR_LLP_DIR={d} holds no AVVP_test_pd.csv: no real LLP annotation files to test against')
     return Path(d)
+
+
+@pytest.fixture
+def cli(capsys):
+    "Run a command's `main` in-process: its exit status and what it wrote to standard error."
+    def run(main, *argv):
+        capsys.readouterr()
+        try: main([str(a) for a in argv]); code = 0
+        except SystemExit as e: code = e.code
+        return code, capsys.readouterr().err
+    return run

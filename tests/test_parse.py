@@ -1,5 +1,6 @@
 "Parsing raw videos, offline with random weights: generated clips of 4, 10 and 25 s with and without sound, the real LLP clip."
 import json
+import re
 from dataclasses import replace
 
 import numpy as np
@@ -168,15 +169,29 @@ def test_checkpoints_of_ours_and_official(tmp_path, videos, quick_kit):
     assert pred.shape == (10, 2, 25)
 
 
-def test_command_line_errors(videos, tmp_path, capsys):
-    with pytest.raises(SystemExit, match='give --checkpoint'): main([str(videos/'ten.mp4'), '--out', str(tmp_path)])
-    with pytest.raises(SystemExit, match=r"no built-in extractor for \['vggish', 'res152'\]"):
-        main([str(videos/'ten.mp4'), '--out', str(tmp_path), '--preset', 'valor', '--random-weights'])
+def test_command_line_errors(videos, tmp_path, cli):
+    "Usage mistakes exit with status 2, unusable data with 1: one line each, naming the problem."
+    assert cli(main, videos/'ten.mp4', '--out', tmp_path) == (2, 'valor_parse: give --checkpoint (or --random-weights for a demo)\n')
+    code, err = cli(main, videos/'ten.mp4', '--out', tmp_path, '--preset', 'valor', '--random-weights')
+    assert code == 1 and err.startswith("valor_parse: no built-in extractor for ['vggish', 'res152']") and err.count('\n') == 1
     (tmp_path/'again').mkdir(); make_clip(tmp_path/'again'/'ten.mp4', seconds=2)
-    with pytest.raises(SystemExit, match=r"several videos named \['ten'\]"):
-        main([str(videos/'ten.mp4'), str(tmp_path/'again'), '--out', str(tmp_path), '--random-weights'])
+    code, err = cli(main, videos/'ten.mp4', tmp_path/'again', '--out', tmp_path, '--random-weights')
+    assert (code, err) == (2, "valor_parse: several videos named ['ten']: their outputs would overwrite each other\n")
+    assert cli(main, videos/'ten.mp4', '--out', tmp_path, '--random-weights', '--hop', '0')[0] == 2
     with pytest.raises(ValueError, match='the class list has 3'):
         load_parser_model(write_state(tmp_path), n_classes=3)
+
+
+def test_unwritable_out_and_corrupt_videos_fail_before_any_model_is_built(videos, tmp_path, cli, monkeypatch):
+    import valor_nb.parse as vp
+    monkeypatch.setattr(vp, 'build_parser', lambda *a, **k: pytest.fail('models built before the checks'))
+    (tmp_path/'file').write_text('')
+    code, err = cli(main, videos/'ten.mp4', '--out', tmp_path/'file'/'out', '--random-weights')
+    assert code == 1 and 'valor_parse: --out' in err and 'cannot write there' in err
+    (tmp_path/'bad.mp4').write_bytes(b'not a video')
+    code, err = cli(main, tmp_path/'bad.mp4', '--out', tmp_path/'out', '--random-weights')
+    summary = json.loads((tmp_path/'out'/'parse_summary.json').read_text())
+    assert code == 1 and list(summary['failed']) == [str(tmp_path/'bad.mp4')] and summary['parsed'] == {}
 
 
 def write_state(d):
@@ -196,7 +211,7 @@ def test_real_llp_clip(llp_dir, kit, tmp_path):
     assert paths['png'].stat().st_size > 10_000
 
 
-def test_own_class_list(videos, quick_kit, tmp_path):
+def test_own_class_list(videos, quick_kit, tmp_path, cli):
     "A model trained on another class list parses with that list's names; a checkpoint of 25 classes does not fit it."
     _, extractors = quick_kit
     tsv = tmp_path/'kitchen.tsv'
@@ -210,5 +225,5 @@ def test_own_class_list(videos, quick_kit, tmp_path):
     assert p.prob.shape == (10, 2, 3) and {e['event'] for e in timeline_events(p)} == {'Kettle', 'Blender', 'Tap'}
     with pytest.raises(ValueError, match=r'the class list \(.*kitchen.tsv\) has 3'):
         parse(videos/'ten.mp4', build_han('valor++').eval(), extractors, kitchen)
-    with pytest.raises(SystemExit, match='valor_parse: .*best.pt: the model predicts 25 classes, the class list has 3'):
-        main([str(videos/'ten.mp4'), '--out', str(tmp_path), '--checkpoint', str(write_state(tmp_path)), '--classes', str(tsv)])
+    code, err = cli(main, videos/'ten.mp4', '--out', tmp_path, '--checkpoint', write_state(tmp_path), '--classes', tsv)
+    assert code == 1 and re.match(r'valor_parse: .*best.pt: the model predicts 25 classes, the class list has 3\n$', err)

@@ -1,4 +1,5 @@
 "valor_reproduce: runs the chosen report notebooks with one parameters file, prints the summary, names a failure."
+import re
 from pathlib import Path
 
 import pytest
@@ -18,9 +19,17 @@ def test_reproduce_runs_reports_and_prints_the_summary(tmp_path, capsys):
     assert (tmp_path/'figs'/'table5_synthetic.csv').is_file()
 
 
-def test_reproduce_stops_at_a_failing_notebook_and_names_it(tmp_path):
+def test_reproduce_stops_at_a_failing_notebook_and_names_it(tmp_path, cli):
     (tmp_path/'params.yaml').write_text(f'llp_dir: {tmp_path/"no_such_llp"}\n')
-    with pytest.raises(SystemExit, match=r'fidelity.ipynb failed in cell .*FileNotFoundError.*AVVP_test_pd.csv'):
-        main(['--params', str(tmp_path/'params.yaml'), '--only', 'fidelity', 'thresholds', '--out', str(tmp_path/'figs'),
-              '--nbs', NBS, '--runs', str(tmp_path/'runs')])
+    code, err = cli(main, '--params', tmp_path/'params.yaml', '--only', 'fidelity', 'thresholds', '--out', tmp_path/'figs',
+                    '--nbs', NBS, '--runs', tmp_path/'runs')
+    assert code == 1 and re.match(r'valor_reproduce: fidelity.ipynb failed in cell .*FileNotFoundError.*AVVP_test_pd.csv', err)
     assert not (tmp_path/'runs'/'thresholds.ipynb').exists()
+
+
+def test_bad_parameters_file(tmp_path, cli):
+    (tmp_path/'p.yaml').write_text('llp_dir: [unclosed\n')
+    code, err = cli(main, '--params', tmp_path/'p.yaml', '--only', 'fidelity', '--nbs', NBS)
+    assert code == 1 and err.startswith(f"valor_reproduce: {tmp_path/'p.yaml'}: not YAML or JSON")
+    assert cli(main, '--params', tmp_path/'none.yaml')[1] == f"valor_reproduce: {tmp_path/'none.yaml'}: parameters file not found\n"
+    assert cli(main, '--only', 'tables')[0] == 2

@@ -24,9 +24,13 @@ def clips(tmp_path_factory):
 
 
 def harvest(d, csv, out, *extra):
-    main([str(d), '--split-csv', str(csv), '--out', str(out), '--random-weights', '--clip-model', register_tiny_clip(),
-          '--batch-size', '2', '--quiet', *extra])
-    return json.loads(next(out.glob(f"harvest_summary_{(extra[1].replace('/', 'of')) if extra else '0of1'}.json")).read_text())
+    "Run valor_harvest; its exit status is 1 exactly when some video of the shard failed."
+    try: main([str(d), '--split-csv', str(csv), '--out', str(out), '--random-weights', '--clip-model', register_tiny_clip(),
+               '--batch-size', '2', '--quiet', *extra]); code = 0
+    except SystemExit as e: code = e.code
+    summary = json.loads(next(out.glob(f"harvest_summary_{(extra[1].replace('/', 'of')) if extra else '0of1'}.json")).read_text())
+    assert code == (1 if summary['failed'] else 0)
+    return summary
 
 
 def test_30fps_clip_frames_and_segments(clips):
@@ -99,3 +103,30 @@ def test_open_vocabulary_class_list(clips, tmp_path):
     assert ya.shape == yv.shape == (10, 3) and np.load(tmp_path/'out'/'teacher_v'/'aaaaaaaaaaa.npy').shape == (10, 3)
     assert ya[:, 2].all() and not ya[:, 1].any()     # Tap: threshold -100 and in the weak label; Dog: not in the weak label
     assert not yv[:, 0].any()                         # no CLIP threshold for Kettle yet (NaN): nothing harvested
+
+
+def test_mostly_absent_videos_are_counted_not_listed(clips, tmp_path, capsys):
+    "A split CSV of 40 videos, one of them on disk: a count and five lines printed, all 39 in the summary file."
+    d, _ = clips
+    names = ['aaaaaaaaaaa_0_10'] + [f'x{i:010d}_0_10' for i in range(39)]
+    (tmp_path/'split.csv').write_text('filename\tevent_labels\n' + ''.join(f'{n}\tDog\n' for n in names))
+    s = harvest(d, tmp_path/'split.csv', tmp_path/'out')
+    printed = capsys.readouterr().out
+    assert s['harvested'] == 1 and len(s['failed']) == 39
+    assert '1 harvested, 0 already done, 39 failed' in printed and '... and 34 more: all 39 in' in printed
+    assert len(printed.strip().splitlines()) == 7
+
+
+def test_command_errors_are_one_line(clips, tmp_path, cli):
+    d, csv = clips
+    base = (d, '--split-csv', csv, '--out', tmp_path/'out', '--random-weights', '--clip-model', register_tiny_clip())
+    assert cli(main, *base, '--shard', '2/2') == (2, 'valor_harvest: --shard 2/2: need 0 <= i < n\n')
+    assert cli(main, d, '--split-csv', csv, '--out', tmp_path/'out')[0] == 2          # no CLAP weights, no --random-weights
+    code, err = cli(main, tmp_path/'nowhere', *base[1:])
+    assert (code, err) == (1, f"valor_harvest: {tmp_path/'nowhere'}: video folder not found\n")
+    (tmp_path/'bad.csv').write_text('filename\tevent_labels\n../../../etc_0_10\tDog\n')
+    code, err = cli(main, d, '--split-csv', tmp_path/'bad.csv', *base[3:])
+    assert code == 1 and "line 2, video ../../../etc_0_10: '../../../etc_0_10' is not an LLP video name" in err
+    code, err = cli(main, *base[:-3], '--clap-weights', tmp_path/'missing.pt')
+    assert (code, err) == (1, f"valor_harvest: {tmp_path/'missing.pt'}: CLAP weights file not found; give a local "
+                              "630k-fusion-best.pt (--clap-weights PATH), or --random-weights for a demo\n")

@@ -35,10 +35,12 @@ def test_cli_trains_and_evaluates_an_llp_folder(tmp_path, splits, capsys):
     assert sorted(p.name for p in (tmp_path/'run').iterdir()) == ['best.pt', 'last.pt', 'scores.json']
 
 
-def test_cli_names_missing_features(tmp_path, splits):
+def test_cli_names_missing_features(tmp_path, splits, cli):
     llp = write_llp(tmp_path/'llp', splits)
-    with pytest.raises(SystemExit, match=r"needs --features for \['res152', 'r2plus1d_18'\]"):
-        main([str(llp), '--features', 'vggish=vggish'])
+    assert cli(main, llp, '--features', 'vggish=vggish') == (2, "valor_train: preset valor needs --features for ['res152', 'r2plus1d_18']\n")
+    assert cli(main, llp, '--features', 'vggish') == (2, "valor_train: --features must be KEY=FOLDER, got 'vggish'\n")
+    code, err = cli(main, tmp_path/'nowhere', '--features', 'vggish=v', 'res152=r', 'r2plus1d_18=d', '--out', tmp_path/'run')
+    assert code == 1 and err.startswith('valor_train: ') and 'nowhere/AVVP_train.csv: file not found' in err and err.count('\n') == 1
 
 
 def test_same_seed_same_numbers(splits):
@@ -52,7 +54,7 @@ def test_same_seed_same_numbers(splits):
 def test_resume_refuses_another_configuration(tmp_path, splits):
     kw = dict(han_overrides=TINY, quiet=True, out_dir=tmp_path)
     train_model('valor', splits['train'], splits['val'], None, 'valor', quick(1), **kw)
-    with pytest.raises(ValueError, match='checkpoint of another configuration'):
+    with pytest.raises(ValueError, match=r"last.pt: written for another configuration \(model, loss, recipe\): loss.audio: 'dense' \(checkpoint\) vs 'guided' \(this run\)"):
         train_model('valor', splits['train'], splits['val'], None, 'base', quick(2), resume=True, **kw)
 
 

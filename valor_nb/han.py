@@ -4,7 +4,7 @@
 
 # %% ../nbs/03_han.ipynb #abbb17d9
 from __future__ import annotations
-import copy
+import copy, pickle
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
@@ -14,13 +14,14 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from .cli import one_line
 from .data import FEATURE_SHAPES
 
 # %% auto #0
 __all__ = ['HAN_PRESETS', 'OFFICIAL_NAMES', 'LAYER_NAMES', 'HANConfig', 'clap_tokens_to_segments_reference',
            'clap_pooling_matrix', 'to_segments', 'Projections', 'Attention', 'HANLayer', 'HANEncoder', 'HANOutput',
-           'MMILHeads', 'HAN', 'build_han', 'n_params', 'random_inputs', 'from_official_name', 'to_official_name',
-           'to_official_state_dict', 'load_valor_checkpoint']
+           'MMILHeads', 'HAN', 'build_han', 'n_params', 'random_inputs', 'read_torch_file', 'check_state_dict',
+           'from_official_name', 'to_official_name', 'to_official_state_dict', 'load_valor_checkpoint']
 
 # %% ../nbs/03_han.ipynb #0176cbf1
 @dataclass(frozen=True)
@@ -202,6 +203,28 @@ def random_inputs(model:HAN, batch:int=2, seed:int=0) -> tuple:
     g = torch.Generator().manual_seed(seed)
     return tuple(torch.randn(batch, *FEATURE_SHAPES[k], generator=g) for k in model.input_kinds)
 
+# %% ../nbs/03_han.ipynb #bbc36f79
+def read_torch_file(path:str|Path, what:str='checkpoint'):
+    "The contents of an untrusted torch file (tensors and plain values only); a `ValueError` naming the file otherwise."
+    path = Path(path)
+    if not path.is_file(): raise FileNotFoundError(f"{path}: {what} not found")
+    try: return torch.load(path, map_location='cpu', weights_only=True)
+    except pickle.UnpicklingError as e:
+        if 'Weights only load failed' in str(e):
+            raise ValueError(f"{path}: refused: the {what} holds Python objects other than tensors and plain values, "
+                             f"which could run code when loaded") from None
+        raise ValueError(f"{path}: not a readable {what} (UnpicklingError: {one_line(e)})") from None
+    except Exception as e: raise ValueError(f"{path}: not a readable {what} ({type(e).__name__}: {one_line(e)})") from None
+
+def check_state_dict(sd, source:str|Path) -> dict:
+    "`sd` when it maps names to tensors with finite floating-point values; a `ValueError` naming `source` otherwise."
+    if not isinstance(sd, dict) or not sd: raise ValueError(f"{source}: expected a state_dict (names -> tensors), got {type(sd).__name__}")
+    odd = [k for k, v in sd.items() if not (isinstance(k, str) and isinstance(v, torch.Tensor))]
+    if odd: raise ValueError(f"{source}: expected a state_dict (names -> tensors); {odd[0]!r} is not a named tensor")
+    bad = [k for k, v in sd.items() if v.is_floating_point() and not torch.isfinite(v).all()]
+    if bad: raise ValueError(f"{source}: {len(bad)} tensor(s) hold NaN/inf values, first {bad[0]!r}")
+    return sd
+
 # %% ../nbs/03_han.ipynb #69cd19d9
 OFFICIAL_NAMES = {'fc_a.': 'proj.audio.', 'fc_v.': 'proj.visual2d.', 'fc_st.': 'proj.visual3d.', 'fc_fusion.': 'proj.fusion.',
                   'fc_prob.': 'heads.prob.', 'fc_frame_att.': 'heads.frame_att.', 'fc_av_att.': 'heads.av_att.',
@@ -240,8 +263,9 @@ def load_valor_checkpoint(path:str|Path, # an official `checkpoint_best.pt` (a s
                           preset:str|HANConfig='valor', # the architecture it was trained with
                          ) -> HAN:
     "A HAN of `preset` holding the weights of an official VALOR checkpoint."
-    sd = path if isinstance(path, dict) else torch.load(path, map_location='cpu', weights_only=True)
+    sd = path if isinstance(path, dict) else read_torch_file(path)
     if isinstance(sd, dict) and 'model' in sd and isinstance(sd['model'], dict): sd = sd['model']
+    check_state_dict(sd, path if not isinstance(path, dict) else 'state_dict')
     model = build_han(preset)
     ours = model.state_dict()
     mapped = {from_official_name(k): v for k, v in sd.items()}

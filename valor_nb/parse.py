@@ -4,7 +4,7 @@
 
 # %% ../nbs/11_parse.ipynb #bda263e9
 from __future__ import annotations
-import argparse, json, sys, time
+import json, sys, time
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -14,12 +14,13 @@ import torch.nn as nn
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
+from .cli import CommandParser, UsageError, command, writable_folder
 from .data import FEATURE_SHAPES, atomic_write, gt_rows, read_dense_gt, read_tsv
-from .han import HAN, HAN_PRESETS, HANConfig, build_han, load_valor_checkpoint
+from .han import HAN, HAN_PRESETS, HANConfig, build_han, check_state_dict, load_valor_checkpoint, read_torch_file
 from .metrics import MAX_SEGMENTS, avvp_scores
 from .prompts import LLP_PROMPTS, Prompts, load_prompts
 from .teachers import (FPS, SAMPLE_RATE, VIDEO_EXTENSIONS, Clip, ClipError, ClapTeacher, ClipTeacher,
-                               decode_video)
+                               decode_video, probe_video, report_failures)
 from .train import predict
 
 # %% auto #0
@@ -97,7 +98,7 @@ class R21DFeatures:
         except Exception as e: raise RuntimeError(f"R21DFeatures: could not download torchvision's Kinetics-400 weights ({e}); pass a local file") from None
         self.model.fc = nn.Identity()
         if not (random_weights or download):
-            state = torch.load(weights, map_location='cpu', weights_only=True)
+            state = check_state_dict(read_torch_file(weights, 'R(2+1)D weights'), weights)
             try: self.model.load_state_dict({k: v for k, v in state.items() if not k.startswith('fc.')})
             except RuntimeError as e: raise ValueError(f"{weights}: not an r2plus1d_18 state_dict ({str(e)[:300]})") from None
         self.model.eval().to(device)
@@ -147,17 +148,18 @@ def load_parser_model(path:str|Path, # ours (`best.pt`, `last.pt`) or an officia
                       n_classes:int=25,     # the class list's length, checked
                      ) -> HAN:
     "A HAN in eval mode holding the weights of a checkpoint of ours or of an official VALOR one."
-    try: ck = torch.load(path, map_location='cpu', weights_only=True)
-    except Exception as e: raise ValueError(f"{path}: not a readable torch checkpoint ({e})") from None
+    ck = read_torch_file(path)
     state = ck['model'] if isinstance(ck, dict) and isinstance(ck.get('model'), dict) else ck
-    if not isinstance(state, dict): raise ValueError(f"{path}: expected a state_dict, got {type(state).__name__}")
+    check_state_dict(state, path)
     if any(k.startswith('proj.') for k in state):                        # our names
         config = ck.get('config', {}).get('han') if isinstance(ck.get('config'), dict) else None
         head = state.get('heads.prob.weight')
-        cfg = HANConfig(**config) if config else replace(HAN_PRESETS[preset], n_classes=len(head) if head is not None else n_classes)
-        model = HAN(cfg)
-        try: model.load_state_dict(state)
-        except RuntimeError as e: raise ValueError(f"{path} does not fit preset {preset!r}: {str(e)[:600]}") from None
+        try:
+            cfg = HANConfig(**config) if config else replace(HAN_PRESETS[preset], n_classes=len(head) if head is not None else n_classes)
+            model = HAN(cfg)
+            model.load_state_dict(state)
+        except (RuntimeError, TypeError, ValueError) as e:
+            raise ValueError(f"{path} does not fit preset {preset!r}: {' '.join(str(e).split())[:600]}") from None
     else:
         try: model = load_valor_checkpoint(state, preset)
         except ValueError as e: raise ValueError(f"{path}: {e}") from None
@@ -347,8 +349,8 @@ def score_parse(prefix:str|Path,   # a written parse without suffix: OUT/NAME
     return avvp_scores(*pred, *gt)
 
 # %% ../nbs/11_parse.ipynb #3e1445c2
-def parse_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog='valor_parse', description='Parse videos into audio and visual event timelines with a trained HAN.')
+def parse_parser() -> CommandParser:
+    p = CommandParser(prog='valor_parse', description='Parse videos into audio and visual event timelines with a trained HAN.')
     p.add_argument('videos', nargs='+', metavar='VIDEO', help='video files or folders of them')
     p.add_argument('--out', required=True, help='output folder: NAME.json, NAME_audio.csv, NAME_visual.csv, NAME.png per video')
     p.add_argument('--checkpoint', help='best.pt / last.pt of valor_train, or an official VALOR checkpoint_best.pt')
@@ -369,32 +371,40 @@ def video_files(items:list) -> list:
         out += sorted(f for f in it.iterdir() if f.suffix.lower() in VIDEO_EXTENSIONS) if it.is_dir() else [it]
     stems = [f.stem for f in out]
     twice = sorted({s for s in stems if stems.count(s) > 1})
-    if twice: raise SystemExit(f"valor_parse: several videos named {twice}: their outputs would overwrite each other")
+    if twice: raise UsageError(f"several videos named {twice}: their outputs would overwrite each other")
     return out
 
 # %% ../nbs/11_parse.ipynb #833a9d74
+@command('valor_parse')
 def main(argv:list|None=None):
-    "Entry point of `valor_parse`."
+    "Entry point of `valor_parse`: exit status 0 when every video is parsed, 1 when some could not be decoded."
     a = parse_parser().parse_args(argv)
-    if a.checkpoint is None and not a.random_weights: raise SystemExit('valor_parse: give --checkpoint (or --random-weights for a demo)')
-    videos, prompts = video_files(a.videos), load_prompts(a.classes)
-    window_starts(10, a.hop)                                             # checks --hop before anything is built
-    try: model, extractors, info, title = build_parser(a.checkpoint, a.preset, prompts, a.clip_model, a.clip_weights,
-                                                       a.clap_weights, a.r21d_weights, a.random_weights, a.device)
-    except ValueError as e: raise SystemExit(f"valor_parse: {e}") from None
-    info['hop'] = a.hop
-    out, parsed, failed = Path(a.out), {}, {}
-    for video in tqdm(videos, desc='valor_parse', unit='video', disable=a.quiet):
-        t0 = time.perf_counter()
-        try: p = parse(video, model, extractors, prompts, a.threshold, a.hop)
-        except ClipError as e:
-            failed[str(video)] = str(e); tqdm.write(f"valor_parse: skipped {video}: {e}", file=sys.stderr); continue
-        write_parse(p, out, info, title)
-        parsed[str(video)] = {'name': p.name, 'seconds_of_video': round(p.seconds, 3), 'events': len(timeline_events(p)),
-                              'seconds_taken': round(time.perf_counter() - t0, 3)}
-    summary = {'videos': len(videos), 'parsed': parsed, 'failed': failed}
-    out.mkdir(parents=True, exist_ok=True)
-    atomic_write(out/'parse_summary.json', lambda f: f.write_text(json.dumps(summary, indent=1) + '\n'))
+    if a.checkpoint is None and not a.random_weights: raise UsageError('give --checkpoint (or --random-weights for a demo)')
+    if not 1 <= a.hop <= WINDOW: raise UsageError(f"--hop must be 1..{WINDOW} seconds, got {a.hop}")
+    videos, prompts, out = video_files(a.videos), load_prompts(a.classes), Path(a.out)
+    writable_folder(out)                                               # before minutes of model loading and features
+    failed, parsed = {}, {}
+    for video in videos:                                               # a corrupt file costs a second here, not a model build
+        try: probe_video(video)
+        except ClipError as e: failed[str(video)] = str(e)
+    todo = [v for v in videos if str(v) not in failed]
+    try:
+        if todo:
+            model, extractors, info, title = build_parser(a.checkpoint, a.preset, prompts, a.clip_model, a.clip_weights,
+                                                          a.clap_weights, a.r21d_weights, a.random_weights, a.device)
+            info['hop'] = a.hop
+        for video in tqdm(todo, desc='valor_parse', unit='video', disable=a.quiet):
+            t0 = time.perf_counter()
+            try: p = parse(video, model, extractors, prompts, a.threshold, a.hop)
+            except ClipError as e:
+                failed[str(video)] = str(e); tqdm.write(f"valor_parse: skipped {video}: {e}", file=sys.stderr); continue
+            write_parse(p, out, info, title)
+            parsed[str(video)] = {'name': p.name, 'seconds_of_video': round(p.seconds, 3), 'events': len(timeline_events(p)),
+                                  'seconds_taken': round(time.perf_counter() - t0, 3)}
+    finally:   # written whatever happens
+        summary = {'videos': len(videos), 'parsed': parsed, 'failed': failed}
+        atomic_write(out/'parse_summary.json', lambda f: f.write_text(json.dumps(summary, indent=1) + '\n'))
     print(f"valor_parse: {len(parsed)} of {len(videos)} videos parsed into {out}" + (f"; {len(failed)} failed:" if failed else ''))
-    for v, why in failed.items(): print(f"  {v}: {why}")
-    if failed: raise SystemExit(1)
+    if failed:
+        print(report_failures(failed, out/'parse_summary.json'))
+        raise SystemExit(1)

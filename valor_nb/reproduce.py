@@ -4,13 +4,15 @@
 
 # %% ../nbs/09_reproduce.ipynb #74cf2a3c
 from __future__ import annotations
-import argparse
 from pathlib import Path
 
 import pandas as pd
 
+from .cli import CommandParser, command, writable_folder
+from .prompts import read_utf8
+
 # %% auto #0
-__all__ = ['REPORTS', 'ReportFailed', 'run_report', 'summary', 'reproduce', 'main']
+__all__ = ['REPORTS', 'ReportFailed', 'run_report', 'summary', 'reproduce', 'read_params', 'main']
 
 # %% ../nbs/09_reproduce.ipynb #fdd418c3
 REPORTS = ('fidelity', 'thresholds', 'labelers', 'ablation', 'benchmark', 'classwise', 'pld', 'qualitative', 'ave')
@@ -55,19 +57,31 @@ def reproduce(params:dict|None=None, only:list|None=None, nbs_dir='nbs', runs_di
     tag = 'synthetic' if not (params.get('llp_dir') or params.get('data_dir')) else 'llp'
     return summary(params.get('out_dir', 'figures'), tag)
 
+def read_params(path:str|Path|None) -> dict:
+    "Notebook parameters from a YAML or JSON file (a mapping); errors name the file."
+    import yaml
+    if path is None: return {}
+    path = Path(path)
+    if not path.is_file(): raise FileNotFoundError(f"{path}: parameters file not found")
+    try: params = yaml.safe_load(read_utf8(path))
+    except yaml.YAMLError as e: raise ValueError(f"{path}: not YAML or JSON ({' '.join(str(e).split())[:200]})") from None
+    if params is None: return {}
+    if not isinstance(params, dict): raise ValueError(f"{path}: expected a mapping of parameter names to values, got {type(params).__name__}")
+    return params
+
+@command('valor_reproduce', expected=(ReportFailed,))
 def main(argv:list|None=None):
     "Entry point of `valor_reproduce`."
-    import yaml
-    p = argparse.ArgumentParser(prog='valor_reproduce', description='Run every report notebook and print the paper beside ours.')
+    p = CommandParser(prog='valor_reproduce', description='Run every report notebook and print the paper beside ours.')
     p.add_argument('--params', help='YAML or JSON file of notebook parameters (llp_dir, folders, seeds, epochs, ...)')
     p.add_argument('--only', nargs='+', choices=REPORTS, help='run these reports only')
     p.add_argument('--quick', action='store_true', help='CI-sized runs (quick=True)')
     p.add_argument('--out', help='where tables and figures go (default: figures)')
     p.add_argument('--nbs', default='nbs'); p.add_argument('--runs', default='runs/notebooks', help='executed notebooks (not for git)')
     a = p.parse_args(argv)
-    params = yaml.safe_load(Path(a.params).read_text()) if a.params else {}
+    params = read_params(a.params)
     if a.quick: params['quick'] = True
     if a.out: params['out_dir'] = a.out
-    try: table = reproduce(params, a.only, a.nbs, a.runs)
-    except ReportFailed as e: raise SystemExit(f"valor_reproduce: {e}")
+    writable_folder(params.get('out_dir', 'figures'), '--out'); writable_folder(a.runs, '--runs')
+    table = reproduce(params, a.only, a.nbs, a.runs)
     with pd.option_context('display.width', 200, 'display.max_rows', 200): print(table.to_string(index=False))

@@ -4,7 +4,7 @@
 
 # %% ../nbs/07_teachers.ipynb #e0254f86
 from __future__ import annotations
-import argparse, hashlib, json, os
+import hashlib, json, os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,14 +13,17 @@ import torch
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
+from .cli import CommandParser, UsageError, command, one_line, writable_folder
 from .data import N_SEGMENTS, atomic_write, read_split, save_npy, video_id
+from .han import check_state_dict, read_torch_file
 from .prompts import LLP_PROMPTS, Prompts, harvest, load_prompts
 
 # %% auto #0
-__all__ = ['FPS', 'SAMPLE_RATE', 'CLIP_SECONDS', 'TINY_CLIP', 'OUTPUTS', 'VIDEO_EXTENSIONS', 'ClipError', 'Clip', 'decode_video',
-           'load_clip', 'audio_segments', 'make_clip', 'ClipTeacher', 'register_tiny_clip', 'clap_token_grid',
+__all__ = ['FPS', 'SAMPLE_RATE', 'CLIP_SECONDS', 'TINY_CLIP', 'CLAP_WEIGHTS_HUB', 'OUTPUTS', 'VIDEO_EXTENSIONS', 'ClipError',
+           'Clip', 'decode_video', 'probe_video', 'load_clip', 'audio_segments', 'make_clip', 'create_clip',
+           'ClipTeacher', 'register_tiny_clip', 'clap_token_grid', 'clap_weights_file', 'read_clap_weights',
            'ClapTeacher', 'build_offline_hub', 'harvest_clips', 'search_thresholds', 'threshold_table', 'denoise',
-           'find_video', 'harvest_parser', 'main']
+           'find_video', 'report_failures', 'harvest_parser', 'main']
 
 # %% ../nbs/07_teachers.ipynb #f76c326a
 FPS, SAMPLE_RATE, CLIP_SECONDS = 8, 48_000, 10.0
@@ -84,6 +87,16 @@ def decode_video(path:str|Path, fps:int=FPS, rate:int=SAMPLE_RATE) -> Clip:
     except (av.error.FFmpegError, OSError, ValueError) as e: raise ClipError(f"{path}: unreadable ({e})") from None
     return Clip(path, frames, wave, length, has_audio)
 
+def probe_video(path:str|Path) -> None:
+    "Check in a moment that `path` opens and decodes its first video frame; a `ClipError` naming the file otherwise."
+    import av
+    try:
+        with av.open(str(path)) as c:
+            if not c.streams.video: raise ClipError(f"{path}: no video stream")
+            if next(c.decode(c.streams.video[0]), None) is None: raise ClipError(f"{path}: no video frames")
+    except ClipError: raise
+    except (av.error.FFmpegError, OSError, ValueError) as e: raise ClipError(f"{path}: unreadable ({one_line(e)})") from None
+
 def load_clip(path:str|Path, fps:int=FPS, rate:int=SAMPLE_RATE, seconds:float=CLIP_SECONDS, tolerance:float=0.5) -> Clip:
     "Decode an LLP clip; a `ClipError` for clips that do not fit the policy (length, audio track)."
     clip = decode_video(path, fps, rate)
@@ -124,16 +137,33 @@ def make_clip(path:str|Path, seconds:float=10.0, fps:int=25, audio:bool=True, si
     return path
 
 # %% ../nbs/07_teachers.ipynb #c2f6f37b
+def create_clip(model:str='ViT-L-14', # an open_clip model name (or a config registered with add_model_config)
+                weights:str|None='openai', # 'openai' (open_clip's download), a local weights file, or None for random weights
+                quick_gelu:bool=True,      # OpenAI's weights were trained with QuickGELU; False only for GELU-trained weights
+                device:str='cpu') -> torch.nn.Module:
+    "An open_clip model in eval mode; weights that cannot be had are one `FileNotFoundError` saying how to get them."
+    import open_clip
+    fix = "give a local weights file (--clip-weights PATH), or --random-weights for a demo"
+    if weights not in (None, 'openai') and not Path(weights).is_file(): raise FileNotFoundError(f"{weights}: CLIP weights file not found; {fix}")
+    try: return open_clip.create_model(model, pretrained=weights, force_quick_gelu=quick_gelu, device=device).eval()
+    except RuntimeError as e:
+        if weights == 'openai': raise FileNotFoundError(f"CLIP weights 'openai' for {model} are not in the Hugging Face cache and "
+                                                        f"could not be downloaded; {fix}") from None
+        raise ValueError(f"{weights}: not loadable as {model} weights ({one_line(e)})") from None
+    except Exception as e: raise ValueError(f"{weights}: not loadable as {model} weights ({type(e).__name__}: {one_line(e)})") from None
+
+# %% ../nbs/07_teachers.ipynb #b81cc476
 class ClipTeacher:
     "CLIP as the visual teacher: logits per frame and class, and image embeddings."
     def __init__(self, prompts:Prompts=LLP_PROMPTS,
                  model:str='ViT-L-14',        # an open_clip model name (or a config registered with add_model_config)
                  weights:str|None='openai',   # 'openai', a local weights file, or None with random_weights
                  random_weights:bool=False,   # offline demos and tests: no weights at all
-                 device:str='cpu'):
+                 device:str='cpu',
+                 quick_gelu:bool=True):       # the activation OpenAI's weights were trained with
         import open_clip
         if not random_weights and weights is None: raise ValueError("ClipTeacher: give weights ('openai' or a file) or random_weights=True")
-        self.model = open_clip.create_model(model, pretrained=None if random_weights else weights, device=device).eval()
+        self.model = create_clip(model, None if random_weights else weights, quick_gelu, device)
         self.device, self.size = device, self.model.visual.image_size
         self.mean, self.std = (torch.tensor(x, device=device).view(1, 3, 1, 1) for x in (open_clip.OPENAI_DATASET_MEAN, open_clip.OPENAI_DATASET_STD))
         with torch.no_grad():
@@ -174,6 +204,28 @@ def clap_token_grid(tokens:torch.Tensor) -> torch.Tensor:
     g = tokens.reshape(B, 4, 2, 8, D)          # (time chunk, frequency half, step in chunk)
     return g.permute(0, 2, 1, 3, 4).reshape(B, 64, D)
 
+# %% ../nbs/07_teachers.ipynb #f019b6e4
+CLAP_WEIGHTS_HUB = ('lukewys/laion_clap', '630k-fusion-best.pt')   # Hugging Face repo and file of VALOR's CLAP checkpoint
+
+def clap_weights_file(weights:str) -> Path:
+    "The local file of CLAP `weights`: a path, or `'download'` (through the Hugging Face cache); how to get it otherwise."
+    fix = "give a local 630k-fusion-best.pt (--clap-weights PATH), or --random-weights for a demo"
+    if weights != 'download':
+        if not Path(weights).is_file(): raise FileNotFoundError(f"{weights}: CLAP weights file not found; {fix}")
+        return Path(weights)
+    from huggingface_hub import hf_hub_download
+    try: return Path(hf_hub_download(*CLAP_WEIGHTS_HUB))
+    except Exception as e: raise FileNotFoundError(f"CLAP weights {'/'.join(CLAP_WEIGHTS_HUB)} could not be downloaded "
+                                                   f"({type(e).__name__}); {fix}") from None
+
+def read_clap_weights(path:str|Path) -> dict:
+    "The model weights in a laion_clap checkpoint, read safely (laion_clap's own loader unpickles with `weights_only=False`)."
+    ck = read_torch_file(path, 'CLAP checkpoint')
+    sd = ck['state_dict'] if isinstance(ck, dict) and isinstance(ck.get('state_dict'), dict) else ck
+    sd = {k.removeprefix('module.'): v for k, v in check_state_dict(sd, path).items()}
+    sd.pop('text_branch.embeddings.position_ids', None)    # not a parameter in current transformers (laion_clap drops it too)
+    return sd
+
 # %% ../nbs/07_teachers.ipynb #01657f7d
 class ClapTeacher:
     "CLAP as the audio teacher: logits per one-second segment and class, and the token map of the whole clip."
@@ -183,11 +235,12 @@ class ClapTeacher:
                  amodel:str='HTSAT-tiny', device:str='cpu'):
         if not random_weights and weights is None:
             raise ValueError("ClapTeacher: give the path of a laion_clap fusion checkpoint (630k-fusion-best.pt), 'download', or random_weights=True")
+        path = None if random_weights else clap_weights_file(weights)
         import laion_clap
         self.clap = laion_clap.CLAP_Module(enable_fusion=True, amodel=amodel, tmodel='roberta', device=device)
-        if random_weights: pass
-        elif weights == 'download': self.clap.load_ckpt(model_id=2, verbose=False)   # laion_clap fetches 630k-fusion-best.pt
-        else: self.clap.load_ckpt(str(weights), verbose=False)
+        if path is not None:
+            try: self.clap.model.load_state_dict(read_clap_weights(path))
+            except RuntimeError as e: raise ValueError(f"{path}: not a laion_clap fusion checkpoint of {amodel} ({one_line(e)})") from None
         self.clap.eval()
         with torch.no_grad():
             self.text = F.normalize(self.clap.get_text_embedding(list(prompts.clap_captions), use_tensor=True).float(), dim=-1).cpu()
@@ -316,16 +369,23 @@ def find_video(video_dir:Path, name:str) -> Path|None:
 def _shard(text:str) -> tuple:
     i, _, n = text.partition('/')
     try: i, n = int(i), int(n)
-    except ValueError: raise SystemExit(f"valor_harvest: --shard must be i/n, got {text!r}") from None
-    if not 0 <= i < n: raise SystemExit(f"valor_harvest: --shard {text}: need 0 <= i < n")
+    except ValueError: raise UsageError(f"--shard must be i/n, got {text!r}") from None
+    if not 0 <= i < n: raise UsageError(f"--shard {text}: need 0 <= i < n")
     return i, n
 
-def harvest_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog='valor_harvest', description='Harvest VALOR labels, teacher logits and VALOR++ features from raw clips.')
-    p.add_argument('video_dir'); p.add_argument('--split-csv', required=True, help='split CSV (filename, event_labels)')
+def report_failures(failed:dict, where:str, first:int=5) -> str:
+    "One line per failure for the first few, and where the full list is: what a command prints about skipped videos."
+    lines = [f"  {name}: {why}" for name, why in list(failed.items())[:first]]
+    if len(failed) > first: lines.append(f"  ... and {len(failed) - first} more: all {len(failed)} in {where}")
+    return '\n'.join(lines)
+
+def harvest_parser() -> CommandParser:
+    p = CommandParser(prog='valor_harvest', description='Harvest VALOR labels, teacher logits and VALOR++ features from raw clips.')
+    p.add_argument('video_dir', help='folder of the clips: <name>.mp4 or <11-char id>.mp4 (also .mkv, .webm, .avi)')
+    p.add_argument('--split-csv', required=True, help='split CSV (filename, event_labels)')
     p.add_argument('--out', required=True, help='output folder (one sub-folder per output kind)')
     p.add_argument('--clip-weights', default='openai', help="'openai' (download) or a local open_clip weights file")
-    p.add_argument('--clap-weights', help="local laion_clap fusion checkpoint (630k-fusion-best.pt), or 'download' (laion_clap fetches it)")
+    p.add_argument('--clap-weights', help="local laion_clap fusion checkpoint (630k-fusion-best.pt), or 'download' (Hugging Face)")
     p.add_argument('--clip-model', default='ViT-L-14'); p.add_argument('--classes', help='class/caption/threshold TSV (default: Table 5)')
     p.add_argument('--random-weights', action='store_true', help='random teachers (offline demos and tests; seeded)')
     p.add_argument('--device', default='cpu'); p.add_argument('--batch-size', type=int, default=8)
@@ -333,37 +393,47 @@ def harvest_parser() -> argparse.ArgumentParser:
     p.add_argument('--quiet', action='store_true')
     return p
 
+@command('valor_harvest')
 def main(argv:list|None=None):
-    "Entry point of `valor_harvest`."
+    "Entry point of `valor_harvest`: exit status 0 when every video of the shard is harvested, 1 when some were skipped."
     a = harvest_parser().parse_args(argv)
     i, n = _shard(a.shard)
+    if a.batch_size < 1: raise UsageError(f"--batch-size must be at least 1, got {a.batch_size}")
+    if not a.random_weights and a.clap_weights is None: raise UsageError("give --clap-weights (630k-fusion-best.pt or 'download'), or --random-weights for a demo")
+    out, video_dir = Path(a.out), Path(a.video_dir)
+    if not video_dir.is_dir(): raise FileNotFoundError(f"{video_dir}: video folder not found")
     prompts = load_prompts(a.classes)
     names, weak = read_split(a.split_csv, prompts)
-    todo = list(range(len(names)))[i::n]
-    out, video_dir = Path(a.out), Path(a.video_dir)
-    done = [k for k in todo if all((out/o/f"{video_id(names[k])}.npy").is_file() for o in OUTPUTS)]
-    todo = [k for k in todo if k not in set(done)]
-    if a.random_weights: torch.manual_seed(0)
-    if todo:   # building the teachers takes seconds (minutes for real weights): not for a finished split
-        clip_teacher = ClipTeacher(prompts, a.clip_model, a.clip_weights, a.random_weights, a.device)
-        clap_teacher = ClapTeacher(prompts, a.clap_weights, a.random_weights, device=a.device)
-    failed, harvested = {}, 0
-    bar = tqdm(total=len(todo), desc=f'harvest {a.shard}', disable=a.quiet)
-    for b in range(0, len(todo), a.batch_size):
-        batch, clips = [], []
-        for k in todo[b:b + a.batch_size]:
-            path = find_video(video_dir, names[k])
-            try:
-                if path is None: raise ClipError(f"{video_dir}: no video file for {names[k]} ({'/'.join(VIDEO_EXTENSIONS)})")
-                clips.append(load_clip(path)); batch.append(k)
-            except ClipError as e: failed[names[k]] = str(e)
-        if clips:
-            for k, arrays in zip(batch, harvest_clips(clips, weak[batch], clip_teacher, clap_teacher, prompts)):
-                for o, x in arrays.items(): save_npy(out/o/f"{video_id(names[k])}.npy", x)
-            harvested += len(clips)
-        bar.update(len(todo[b:b + a.batch_size]))
-    bar.close()
-    summary = {'shard': a.shard, 'videos': len(todo) + len(done), 'harvested': harvested, 'already_done': len(done), 'failed': failed}
-    atomic_write(out/f"harvest_summary_{i}of{n}.json", lambda p: p.write_text(json.dumps(summary, indent=1)))
+    writable_folder(out)
+    if not a.random_weights: clap_weights_file(a.clap_weights)        # missing weights are told before any model is built
+    mine = list(range(len(names)))[i::n]
+    done = [k for k in mine if all((out/o/f"{video_id(names[k])}.npy").is_file() for o in OUTPUTS)]
+    paths = {k: find_video(video_dir, names[k]) for k in mine if k not in set(done)}
+    failed = {names[k]: f"no video file {names[k]} or {video_id(names[k])} ({'/'.join(VIDEO_EXTENSIONS)}) in {video_dir}"
+              for k, p in paths.items() if p is None}
+    todo = [k for k, p in paths.items() if p is not None]
+    summary_path, harvested = out/f"harvest_summary_{i}of{n}.json", 0
+    try:
+        if a.random_weights: torch.manual_seed(0)
+        if todo:   # building the teachers takes seconds (minutes for real weights): not for a finished split
+            clip_teacher = ClipTeacher(prompts, a.clip_model, a.clip_weights, a.random_weights, a.device)
+            clap_teacher = ClapTeacher(prompts, a.clap_weights, a.random_weights, device=a.device)
+        bar = tqdm(total=len(todo), desc=f'harvest {a.shard}', disable=a.quiet)
+        for b in range(0, len(todo), a.batch_size):
+            batch, clips = [], []
+            for k in todo[b:b + a.batch_size]:
+                try: clips.append(load_clip(paths[k])); batch.append(k)
+                except ClipError as e: failed[names[k]] = str(e)
+            if clips:
+                for k, arrays in zip(batch, harvest_clips(clips, weak[batch], clip_teacher, clap_teacher, prompts)):
+                    for o, x in arrays.items(): save_npy(out/o/f"{video_id(names[k])}.npy", x)
+                harvested += len(clips)
+            bar.update(len(todo[b:b + a.batch_size]))
+        bar.close()
+    finally:   # written whatever happens: what was harvested, what was skipped and why
+        summary = {'shard': a.shard, 'videos': len(mine), 'harvested': harvested, 'already_done': len(done), 'failed': failed}
+        atomic_write(summary_path, lambda p: p.write_text(json.dumps(summary, indent=1)))
     print(f"valor_harvest {a.shard}: {harvested} harvested, {len(done)} already done, {len(failed)} failed")
-    for name, why in failed.items(): print(f"  failed {name}: {why}")
+    if failed:
+        print(report_failures(failed, summary_path))
+        raise SystemExit(1)

@@ -4,22 +4,23 @@
 
 # %% ../nbs/05_train.ipynb #d412590d
 from __future__ import annotations
-import argparse, copy, json, math, time
+import copy, hashlib, json, math, time
 from dataclasses import dataclass, asdict, replace
 from pathlib import Path
 
 import torch
 from tqdm.auto import tqdm
 
+from .cli import CommandParser, UsageError, command, one_line, writable_folder
 from .data import FEATURE_SHAPES, LLPSplit, atomic_write, load_split
-from .han import HAN, HANOutput, HAN_PRESETS, build_han
+from .han import HAN, HANOutput, HAN_PRESETS, build_han, check_state_dict, read_torch_file
 from .losses import LOSS_PRESETS, LossConfig, Targets, avvp_loss
 from .metrics import AVVP_KEYS, avvp_scores, predictions
 
 # %% auto #0
-__all__ = ['RECIPES', 'Recipe', 'learning_rate', 'make_optimizer', 'model_inputs', 'split_targets', 'predict', 'evaluate',
-           'train_step', 'save_checkpoint', 'FitResult', 'fit', 'write_scores', 'train_model', 'train_parser', 'main',
-           'format_scores']
+__all__ = ['RECIPES', 'RESUME_KEYS', 'Recipe', 'learning_rate', 'make_optimizer', 'model_inputs', 'split_targets', 'predict',
+           'evaluate', 'train_step', 'save_checkpoint', 'data_fingerprint', 'differences', 'read_resume_state',
+           'FitResult', 'fit', 'write_scores', 'train_model', 'train_parser', 'main', 'format_scores']
 
 # %% ../nbs/05_train.ipynb #c25e79f9
 @dataclass(frozen=True)
@@ -129,6 +130,34 @@ def save_checkpoint(obj, path:Path) -> Path:
     "`torch.save` through a temporary file and a rename (`atomic_write`)."
     return atomic_write(path, lambda p: torch.save(obj, p))
 
+def data_fingerprint(**splits:LLPSplit) -> dict:
+    "What identifies a run's data: per split, its source, video count, a hash of its names, and its array folders."
+    return {role: {'source': s.source, 'videos': len(s), 'names_sha256': hashlib.sha256('\n'.join(s.names).encode()).hexdigest()[:16],
+                   'folders': dict(sorted(s.folders.items()))} for role, s in splits.items()}
+
+def differences(ours, theirs, prefix:str='') -> list:
+    "Where two nested dicts differ, as `key: checkpoint value vs this run's value` strings."
+    if isinstance(ours, dict) and isinstance(theirs, dict):
+        return [d for k in sorted(set(ours) | set(theirs), key=str) for d in differences(ours.get(k), theirs.get(k), f"{prefix}{k}.")]
+    return [] if ours == theirs else [f"{prefix.rstrip('.')}: {ours!r} (checkpoint) vs {theirs!r} (this run)"]
+
+RESUME_KEYS = ('model', 'optimizer', 'epoch', 'history', 'best', 'rng', 'shuffle', 'config', 'data')
+
+def read_resume_state(path:Path, config:dict, data:dict) -> dict:
+    "The contents of a `last.pt` to resume from, checked against this run's configuration and data fingerprint."
+    ck = read_torch_file(path, 'checkpoint of valor_train')
+    fix = 'delete it to start over, or choose another --out'
+    missing = [k for k in RESUME_KEYS if not isinstance(ck, dict) or k not in ck]
+    if missing: raise ValueError(f"{path}: not a resumable checkpoint of valor_train (no {', '.join(missing)}); {fix}")
+    for what, theirs in (('configuration (model, loss, recipe)', config), ('data', data)):
+        diff = differences(ck['config' if what != 'data' else 'data'], theirs)
+        if diff: raise ValueError(f"{path}: written for another {what}: {'; '.join(diff[:3])}"
+                                  f"{f' (and {len(diff) - 3} more)' if len(diff) > 3 else ''}; {fix}")
+    check_state_dict(ck['model'], path)
+    if not isinstance(ck['epoch'], int) or not isinstance(ck['history'], list) or len(ck['history']) != ck['epoch']:
+        raise ValueError(f"{path}: epoch and history do not agree; {fix}")
+    return ck
+
 # %% ../nbs/05_train.ipynb #e33b6c7d
 @dataclass
 class FitResult:
@@ -142,13 +171,6 @@ class FitResult:
 # %% ../nbs/05_train.ipynb #b80258b1
 def _run_config(model, loss, recipe, bf16):
     return {'han': asdict(model.cfg), 'loss': asdict(loss), 'recipe': asdict(recipe), 'bf16': bf16}
-
-def _resume_state(path:Path, config:dict):
-    ck = torch.load(path, map_location='cpu', weights_only=False)
-    if ck['config'] != config:
-        raise ValueError(f"{path}: checkpoint of another configuration; resume needs the same model, loss and recipe.\n"
-                         f"checkpoint: {ck['config']}\nthis run:   {config}")
-    return ck
 
 def fit(model:HAN,              # trained in place
         train:LLPSplit,         # features and the targets `loss` needs
@@ -170,15 +192,18 @@ def fit(model:HAN,              # trained in place
     opt = make_optimizer(model, recipe)
     torch.manual_seed(recipe.seed)
     shuffle = torch.Generator().manual_seed(recipe.seed)
-    config = _run_config(model, loss, recipe, bf16)
+    config, data = _run_config(model, loss, recipe, bf16), data_fingerprint(train=train, val=val)
     out_dir = Path(out_dir) if out_dir is not None else None
     history, best = [], {'score': -math.inf, 'epoch': 0, 'state': None}
     start = 1
     if resume and out_dir is not None and (out_dir/'last.pt').exists():
-        ck = _resume_state(out_dir/'last.pt', config)
-        model.load_state_dict(ck['model']); opt.load_state_dict(ck['optimizer'])
+        ck = read_resume_state(out_dir/'last.pt', config, data)
+        try:
+            model.load_state_dict(ck['model']); opt.load_state_dict(ck['optimizer'])
+            torch.set_rng_state(ck['rng']); shuffle.set_state(ck['shuffle'])
+        except (RuntimeError, ValueError, KeyError, TypeError) as e:
+            raise ValueError(f"{out_dir/'last.pt'}: cannot resume from it ({one_line(e)}); delete it to start over") from None
         history, best, start = ck['history'], ck['best'], ck['epoch'] + 1
-        torch.set_rng_state(ck['rng']); shuffle.set_state(ck['shuffle'])
     n = len(train)
     bar = tqdm(range(start, recipe.epochs + 1), desc='epochs', disable=quiet, initial=start - 1, total=recipe.epochs)
     for epoch in bar:
@@ -201,8 +226,8 @@ def fit(model:HAN,              # trained in place
             if out_dir is not None: save_checkpoint(best['state'], out_dir/'best.pt')
         if out_dir is not None:
             save_checkpoint({'model': model.state_dict(), 'optimizer': opt.state_dict(), 'epoch': epoch, 'history': history,
-                         'best': best, 'rng': torch.get_rng_state(), 'shuffle': shuffle.get_state(), 'config': config},
-                        out_dir/'last.pt')
+                             'best': best, 'rng': torch.get_rng_state(), 'shuffle': shuffle.get_state(), 'config': config,
+                             'data': data}, out_dir/'last.pt')
         bar.set_postfix(loss=f"{row['loss']:.4f}", val_type=f"{scores['seg_type']:.2f}", best=f"{best['score']:.2f}@{best['epoch']}")
         if on_epoch_end is not None: on_epoch_end(row)
     if best['state'] is not None: model.load_state_dict(best['state'])
@@ -238,12 +263,12 @@ def _pairs(items, what):
     out = {}
     for it in items or []:
         k, sep, v = it.partition('=')
-        if not sep or not k or not v: raise SystemExit(f"valor_train: {what} must be KEY=FOLDER, got {it!r}")
+        if not sep or not k or not v: raise UsageError(f"{what} must be KEY=FOLDER, got {it!r}")
         out[k] = v
     return out
 
-def train_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog='valor_train', description='Train a HAN on an LLP folder and evaluate it (VALOR recipe).')
+def train_parser() -> CommandParser:
+    p = CommandParser(prog='valor_train', description='Train a HAN on an LLP folder and evaluate it (VALOR recipe).')
     p.add_argument('llp_dir', help='folder with the LLP CSV files')
     p.add_argument('--preset', default='valor', choices=list(HAN_PRESETS))
     p.add_argument('--loss', default='valor', choices=list(LOSS_PRESETS))
@@ -259,13 +284,17 @@ def train_parser() -> argparse.ArgumentParser:
     p.add_argument('--quiet', action='store_true')
     return p
 
+@command('valor_train')
 def main(argv:list|None=None):
     "Entry point of `valor_train`: train, print the scores table, leave checkpoints and scores.json in --out."
     a = train_parser().parse_args(argv)
     feats = _pairs(a.features, '--features')
     model_kinds = build_han(a.preset).input_kinds
     missing = [k for k in model_kinds if k not in feats]
-    if missing: raise SystemExit(f"valor_train: preset {a.preset} needs --features for {missing}")
+    if missing: raise UsageError(f"preset {a.preset} needs --features for {missing}")
+    if a.epochs is not None and a.epochs < 1: raise UsageError(f"--epochs must be at least 1, got {a.epochs}")
+    if a.batch_size is not None and a.batch_size < 1: raise UsageError(f"--batch-size must be at least 1, got {a.batch_size}")
+    writable_folder(a.out)
     loss = LOSS_PRESETS[a.loss]
     labels, teachers = _pairs(a.labels, '--labels'), _pairs(a.teachers, '--teachers')
     train = load_split(a.llp_dir, 'train', features=feats, labels=labels if loss.needs_labels else None,
