@@ -95,12 +95,14 @@ class R21DFeatures:
         if not random_weights and weights is None: raise ValueError("R21DFeatures: give weights ('kinetics' or a file) or random_weights=True")
         download = weights == 'kinetics' and not random_weights
         try: self.model = r2plus1d_18(weights=R2Plus1D_18_Weights.KINETICS400_V1 if download else None)
-        except Exception as e: raise RuntimeError(f"R21DFeatures: could not download torchvision's Kinetics-400 weights ({e}); pass a local file") from None
+        except Exception as e: raise FileNotFoundError(f"R(2+1)D Kinetics-400 weights could not be downloaded by torchvision "
+                                                       f"({type(e).__name__}); give a local state_dict file (--r21d-weights PATH), "
+                                                       f"or --random-weights for a demo") from None
         self.model.fc = nn.Identity()
         if not (random_weights or download):
             state = check_state_dict(read_torch_file(weights, 'R(2+1)D weights'), weights)
             try: self.model.load_state_dict({k: v for k, v in state.items() if not k.startswith('fc.')})
-            except RuntimeError as e: raise ValueError(f"{weights}: not an r2plus1d_18 state_dict ({str(e)[:300]})") from None
+            except RuntimeError as e: raise ValueError(f"{weights}: not an r2plus1d_18 state_dict ({' '.join(str(e).split())[:300]})") from None
         self.model.eval().to(device)
         self.device, self.batch_size = device, batch_size
         self.mean, self.std = (torch.tensor(x, device=device).view(1, 3, 1, 1, 1) for x in (R21D_MEAN, R21D_STD))
