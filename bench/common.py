@@ -15,3 +15,11 @@ def timed(fn, repeats=3):
     for _ in range(repeats): out = fn()
     if torch.cuda.is_available(): torch.cuda.synchronize()
     return (time.perf_counter() - t0) / repeats, out
+
+
+def machine() -> str:
+    "The machine a figure was measured on: CPU cores and torch threads, or the GPU."
+    import platform
+    gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else None
+    return (f"machine: {gpu or platform.processor() or platform.machine()}, {os.cpu_count()} CPU cores, "
+            f"torch {torch.__version__} ({torch.get_num_threads()} threads)")

@@ -4,8 +4,8 @@
 
 # %% ../nbs/10_ave.ipynb #6568109e
 from __future__ import annotations
-import copy, math
-from dataclasses import dataclass, field, replace
+import copy
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np

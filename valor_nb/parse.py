@@ -19,8 +19,8 @@ from .data import FEATURE_SHAPES, atomic_write, gt_rows, read_dense_gt, read_tsv
 from .han import HAN, HAN_PRESETS, HANConfig, build_han, check_state_dict, load_valor_checkpoint, read_torch_file
 from .metrics import MAX_SEGMENTS, avvp_scores
 from .prompts import LLP_PROMPTS, Prompts, load_prompts
-from .teachers import (FPS, SAMPLE_RATE, VIDEO_EXTENSIONS, Clip, ClipError, ClapTeacher, ClipTeacher,
-                               decode_video, probe_video, report_failures)
+from .teachers import ClapTeacher, ClipTeacher, report_failures
+from .video import FPS, SAMPLE_RATE, VIDEO_EXTENSIONS, Clip, ClipError, decode_video, probe_video
 from .train import predict
 
 # %% auto #0
@@ -34,9 +34,9 @@ __all__ = ['WINDOW', 'R21D_MEAN', 'R21D_STD', 'BUILT_IN_KINDS', 'MODALITY_OF_STA
 WINDOW = 10   # seconds per model input: the length of an LLP clip
 
 def whole_seconds(clip:Clip) -> Clip:
-    "`clip` on a grid of `n = max(1, round(seconds))` seconds: `8n` frames (the last held), `48,000 n` samples (silence filled)."
+    "`clip` on a grid of `n = max(1, round(seconds))` seconds: `8n` to `8n + 2` frames (the last held), `48,000 n` samples (silence filled)."
     n = max(1, int(np.floor(clip.seconds + 0.5)))
-    frames = clip.frames[:FPS * n]
+    frames = clip.frames[:FPS * n + 2]
     if len(frames) < FPS * n: frames = np.concatenate([frames, np.repeat(frames[-1:], FPS * n - len(frames), 0)])
     wave = np.zeros(SAMPLE_RATE * n, np.float32)
     wave[:min(len(wave), len(clip.wave))] = clip.wave[:len(wave)]
@@ -67,7 +67,9 @@ class ClipFeatures:
     def __init__(self, teacher:ClipTeacher, batch_size:int=32): self.teacher, self.batch_size = teacher, batch_size
 
     def __call__(self, clip:Clip, starts:list) -> np.ndarray:
-        idx = FPS * np.asarray(starts)[:, None] + np.round(np.linspace(0, FPS * WINDOW - 1, WINDOW)).astype(int)
+        "Window `[s, s + 10)` takes `round(linspace(8s, e, 10))`, `e` its last frame (the clip's last for the last window)."
+        ends = [FPS * (s + WINDOW) - 1 if s + WINDOW < clip.seconds else len(clip.frames) - 1 for s in starts]
+        idx = np.stack([np.round(np.linspace(FPS * s, e, WINDOW)).astype(int) for s, e in zip(starts, ends)])
         frames, where = np.unique(idx, return_inverse=True)                    # each distinct frame once
         emb = np.concatenate([self.teacher(clip.frames[frames[i:i + self.batch_size]])[0]
                               for i in range(0, len(frames), self.batch_size)])
@@ -122,7 +124,7 @@ class R21DFeatures:
                                for i in range(0, len(frames), step)])
 
     def __call__(self, clip:Clip, starts:list) -> np.ndarray:
-        return self.per_second(clip.frames)[np.asarray(starts)[:, None] + np.arange(WINDOW)]
+        return self.per_second(clip.frames[:FPS * int(clip.seconds)])[np.asarray(starts)[:, None] + np.arange(WINDOW)]
 
 # %% ../nbs/11_parse.ipynb #9c9d00c6
 BUILT_IN_KINDS = ('clip', 'clap', 'r2plus1d_18')

@@ -5,7 +5,6 @@
 # %% ../nbs/07_teachers.ipynb #e0254f86
 from __future__ import annotations
 import hashlib, json, os
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -17,147 +16,80 @@ from .cli import CommandParser, UsageError, command, one_line, writable_folder
 from .data import N_SEGMENTS, atomic_write, read_split, save_npy, video_id
 from .han import check_state_dict, read_torch_file
 from .prompts import LLP_PROMPTS, Prompts, harvest, load_prompts
+from .video import VIDEO_EXTENSIONS, ClipError, audio_segments, load_clip
 
 # %% auto #0
-__all__ = ['FPS', 'SAMPLE_RATE', 'CLIP_SECONDS', 'TINY_CLIP', 'CLAP_WEIGHTS_HUB', 'OUTPUTS', 'VIDEO_EXTENSIONS', 'ClipError',
-           'Clip', 'decode_video', 'probe_video', 'load_clip', 'audio_segments', 'make_clip', 'create_clip',
-           'ClipTeacher', 'register_tiny_clip', 'clap_token_grid', 'clap_weights_file', 'read_clap_weights',
-           'ClapTeacher', 'build_offline_hub', 'harvest_clips', 'search_thresholds', 'threshold_table', 'denoise',
-           'find_video', 'report_failures', 'harvest_parser', 'main']
+__all__ = ['TINY_CLIP', 'CLAP_WEIGHTS_HUB', 'OUTPUTS', 'clip_state_dict_from_transformers', 'create_clip', 'ClipTeacher',
+           'register_tiny_clip', 'clap_token_grid', 'clap_weights_file', 'read_clap_weights', 'ClapTeacher',
+           'build_offline_hub', 'harvest_clips', 'search_thresholds', 'threshold_table', 'denoise', 'find_video',
+           'report_failures', 'harvest_parser', 'main']
 
-# %% ../nbs/07_teachers.ipynb #f76c326a
-FPS, SAMPLE_RATE, CLIP_SECONDS = 8, 48_000, 10.0
+# %% ../nbs/07_teachers.ipynb #2764c1c9
+def clip_state_dict_from_transformers(sd:dict) -> dict:
+    "A transformers `CLIPModel` state dict under open_clip's names (q, k, v projections joined, projections transposed)."
+    out = {}
+    for tower, prefix in (('text_model.', ''), ('vision_model.', 'visual.')):
+        layers = sorted({int(k.split('.')[3]) for k in sd if k.startswith(f'{tower}encoder.layers.')})
+        for i in layers:
+            hf, oc = f'{tower}encoder.layers.{i}.', f'{prefix}transformer.resblocks.{i}.'
+            for p in ('weight', 'bias'):
+                out[f'{oc}attn.in_proj_{p}'] = torch.cat([sd[f'{hf}self_attn.{x}_proj.{p}'] for x in 'qkv'])
+                for a, b in (('self_attn.out_proj', 'attn.out_proj'), ('layer_norm1', 'ln_1'), ('layer_norm2', 'ln_2'),
+                             ('mlp.fc1', 'mlp.c_fc'), ('mlp.fc2', 'mlp.c_proj')):
+                    out[f'{oc}{b}.{p}'] = sd[f'{hf}{a}.{p}']
+    names = {'text_model.embeddings.token_embedding.weight': 'token_embedding.weight',
+             'text_model.embeddings.position_embedding.weight': 'positional_embedding',
+             'text_model.final_layer_norm.weight': 'ln_final.weight', 'text_model.final_layer_norm.bias': 'ln_final.bias',
+             'vision_model.embeddings.class_embedding': 'visual.class_embedding',
+             'vision_model.embeddings.patch_embedding.weight': 'visual.conv1.weight',
+             'vision_model.embeddings.position_embedding.weight': 'visual.positional_embedding',
+             'vision_model.pre_layrnorm.weight': 'visual.ln_pre.weight', 'vision_model.pre_layrnorm.bias': 'visual.ln_pre.bias',
+             'vision_model.post_layernorm.weight': 'visual.ln_post.weight', 'vision_model.post_layernorm.bias': 'visual.ln_post.bias',
+             'logit_scale': 'logit_scale'}
+    out.update({oc: sd[hf] for hf, oc in names.items()})
+    out['text_projection'], out['visual.proj'] = sd['text_projection.weight'].T, sd['visual_projection.weight'].T
+    return out
 
-class ClipError(ValueError):
-    "A clip that cannot be harvested or parsed; the message names the file."
+def _transformers_weights(path:Path) -> dict|None:
+    "The state dict of a transformers CLIP checkpoint (a file or its folder), or None when `path` is not one."
+    if path.is_dir(): path = next((path/f for f in ('model.safetensors', 'pytorch_model.bin') if (path/f).is_file()), path)
+    if path.is_dir(): return None
+    if path.suffix == '.safetensors':
+        from safetensors.torch import load_file
+        try: sd = load_file(str(path))
+        except Exception as e: raise ValueError(f"{path}: not a readable safetensors file ({one_line(e)})") from None
+    elif path.suffix == '.bin': sd = read_torch_file(path, 'CLIP checkpoint')
+    else: return None
+    if 'vision_model.embeddings.patch_embedding.weight' not in sd: return None
+    return clip_state_dict_from_transformers(check_state_dict(sd, path))
 
-@dataclass
-class Clip:
-    "A decoded clip: the 8-fps frames, the 10 segment frames and the mono 48 kHz waveform."
-    path: str
-    frames: np.ndarray   # (N, H, W, 3) uint8, one per 1/8 s
-    wave: np.ndarray     # (L,) float32, mono, 48 kHz (empty without an audio track)
-    seconds: float
-    has_audio: bool = True
-
-    @property
-    def frame_indices(self) -> np.ndarray: return np.round(np.linspace(0, len(self.frames) - 1, N_SEGMENTS)).astype(int)
-    @property
-    def segment_frames(self) -> np.ndarray: return self.frames[self.frame_indices]
-
-# %% ../nbs/07_teachers.ipynb #2a8dcc63
-def _video_frames(container, stream, fps:int) -> tuple:
-    "Frames on screen at t = t0 + k/fps (t0 the first frame's time), and the stream's length in seconds."
-    kept, times, last, image = [], [], None, None
-    def last_image():
-        nonlocal image
-        if image is None: image = last.to_ndarray(format='rgb24')
-        return image
-    for f in container.decode(stream):
-        t = float(f.time)
-        while last is not None and times[0] + len(kept) / fps + 1e-6 < t: kept.append(last_image())   # instants before t
-        last, image = f, None; times.append(t)
-    if last is None: raise ClipError('no video frames')
-    step = float(np.median(np.diff(times))) if len(times) > 1 else 1 / fps
-    seconds = times[-1] - times[0] + step
-    n = int(np.floor(seconds * fps + 1e-6))
-    while len(kept) < n: kept.append(last_image())
-    return np.stack(kept[:n]), seconds
-
-def _audio_wave(container, stream, rate:int) -> np.ndarray:
-    import av
-    resampler = av.AudioResampler(format='flt', layout='mono', rate=rate)
-    chunks = [r.to_ndarray().reshape(-1) for f in container.decode(stream) for r in resampler.resample(f)]
-    chunks += [r.to_ndarray().reshape(-1) for r in resampler.resample(None)]
-    return np.concatenate(chunks).astype(np.float32) if chunks else np.zeros(0, np.float32)
-
-def decode_video(path:str|Path, fps:int=FPS, rate:int=SAMPLE_RATE) -> Clip:
-    "Decode a video of any length: frames at `fps`, mono audio at `rate` (empty, `has_audio` False, without a track)."
-    import av
-    path = str(path)
-    try:
-        with av.open(path) as c:
-            if not c.streams.video: raise ClipError(f"{path}: no video stream")
-            has_audio = bool(c.streams.audio)
-            frames, length = _video_frames(c, c.streams.video[0], fps)
-        wave = np.zeros(0, np.float32)
-        if has_audio:
-            with av.open(path) as c: wave = _audio_wave(c, c.streams.audio[0], rate)
-    except ClipError as e: raise ClipError(str(e) if str(e).startswith(path) else f"{path}: {e}") from None
-    except (av.error.FFmpegError, OSError, ValueError) as e: raise ClipError(f"{path}: unreadable ({e})") from None
-    return Clip(path, frames, wave, length, has_audio)
-
-def probe_video(path:str|Path) -> None:
-    "Check in a moment that `path` opens and decodes its first video frame; a `ClipError` naming the file otherwise."
-    import av
-    try:
-        with av.open(str(path)) as c:
-            if not c.streams.video: raise ClipError(f"{path}: no video stream")
-            if next(c.decode(c.streams.video[0]), None) is None: raise ClipError(f"{path}: no video frames")
-    except ClipError: raise
-    except (av.error.FFmpegError, OSError, ValueError) as e: raise ClipError(f"{path}: unreadable ({one_line(e)})") from None
-
-def load_clip(path:str|Path, fps:int=FPS, rate:int=SAMPLE_RATE, seconds:float=CLIP_SECONDS, tolerance:float=0.5) -> Clip:
-    "Decode an LLP clip; a `ClipError` for clips that do not fit the policy (length, audio track)."
-    clip = decode_video(path, fps, rate)
-    if not clip.has_audio: raise ClipError(f"{clip.path}: no audio track (VALOR needs the sound for CLAP)")
-    if abs(clip.seconds - seconds) > tolerance:
-        raise ClipError(f"{clip.path}: {clip.seconds:.2f} s long; LLP clips are {seconds:g} s (tolerance {tolerance:g} s)")
-    if len(clip.wave) < rate * (seconds - tolerance):
-        raise ClipError(f"{clip.path}: {len(clip.wave) / rate:.2f} s of audio; expected {seconds:g} s")
-    return clip
-
-# %% ../nbs/07_teachers.ipynb #7f5462e7
-def audio_segments(wave:np.ndarray, n:int=N_SEGMENTS) -> np.ndarray:
-    "The n one-second segments of a waveform, `(n, L // n)`."
-    starts = np.round(np.linspace(0, len(wave), n + 1)).astype(int)[:n]
-    return np.stack([wave[s:s + len(wave) // n] for s in starts])
-
-# %% ../nbs/07_teachers.ipynb #7010d01e
-def make_clip(path:str|Path, seconds:float=10.0, fps:int=25, audio:bool=True, size:int=64, rate:int=SAMPLE_RATE) -> Path:
-    "Write a test mp4: frame i is gray level i (mod 256); audio is a 440 Hz tone of amplitude 0.05 (s + 1) in second s."
-    import av
-    path = Path(path)
-    with av.open(str(path), 'w') as c:
-        v = c.add_stream('libx264', rate=fps, options={'crf': '0'})
-        v.width = v.height = size; v.pix_fmt = 'yuv444p'
-        a = c.add_stream('aac', rate=rate, layout='mono') if audio else None
-        for i in range(int(round(seconds * fps))):
-            img = np.full((size, size, 3), i % 256, np.uint8)
-            for p in v.encode(av.VideoFrame.from_ndarray(img, format='rgb24')): c.mux(p)
-        for p in v.encode(): c.mux(p)
-        if a is not None:
-            t = np.arange(int(seconds * rate)) / rate
-            tone = (0.05 * (np.floor(t) + 1) * np.sin(2 * np.pi * 440 * t)).astype(np.float32)
-            for s in range(0, len(tone), 1024):
-                f = av.AudioFrame.from_ndarray(tone[None, s:s + 1024], format='flt', layout='mono')
-                f.sample_rate, f.pts = rate, s
-                for p in a.encode(f): c.mux(p)
-            for p in a.encode(): c.mux(p)
-    return path
-
-# %% ../nbs/07_teachers.ipynb #c2f6f37b
+# %% ../nbs/07_teachers.ipynb #28177600
 def create_clip(model:str='ViT-L-14', # an open_clip model name (or a config registered with add_model_config)
-                weights:str|None='openai', # 'openai' (open_clip's download), a local weights file, or None for random weights
+                weights:str|None='openai', # 'openai' (open_clip's download), a local weights file or folder, or None for random weights
                 quick_gelu:bool=True,      # OpenAI's weights were trained with QuickGELU; False only for GELU-trained weights
                 device:str='cpu') -> torch.nn.Module:
     "An open_clip model in eval mode; weights that cannot be had are one `FileNotFoundError` saying how to get them."
     import open_clip
     fix = "give a local weights file (--clip-weights PATH), or --random-weights for a demo"
-    if weights not in (None, 'openai') and not Path(weights).is_file(): raise FileNotFoundError(f"{weights}: CLIP weights file not found; {fix}")
-    try: return open_clip.create_model(model, pretrained=weights, force_quick_gelu=quick_gelu, device=device).eval()
+    if weights not in (None, 'openai') and not Path(weights).exists(): raise FileNotFoundError(f"{weights}: CLIP weights not found; {fix}")
+    hf = _transformers_weights(Path(weights)) if weights not in (None, 'openai') else None
+    try:
+        m = open_clip.create_model(model, pretrained=None if hf is not None or weights is None else str(weights),
+                                     force_quick_gelu=quick_gelu, device=device)
+        if hf is not None: m.load_state_dict(hf)
+        return m.eval()
     except RuntimeError as e:
         if weights == 'openai': raise FileNotFoundError(f"CLIP weights 'openai' for {model} are not in the Hugging Face cache and "
                                                         f"could not be downloaded; {fix}") from None
         raise ValueError(f"{weights}: not loadable as {model} weights ({one_line(e)})") from None
     except Exception as e: raise ValueError(f"{weights}: not loadable as {model} weights ({type(e).__name__}: {one_line(e)})") from None
 
-# %% ../nbs/07_teachers.ipynb #b81cc476
+# %% ../nbs/07_teachers.ipynb #6b637955
 class ClipTeacher:
     "CLIP as the visual teacher: logits per frame and class, and image embeddings."
     def __init__(self, prompts:Prompts=LLP_PROMPTS,
                  model:str='ViT-L-14',        # an open_clip model name (or a config registered with add_model_config)
-                 weights:str|None='openai',   # 'openai', a local weights file, or None with random_weights
+                 weights:str|None='openai',   # 'openai', a local weights file (open_clip's or transformers'), or None with random_weights
                  random_weights:bool=False,   # offline demos and tests: no weights at all
                  device:str='cpu',
                  quick_gelu:bool=True):       # the activation OpenAI's weights were trained with
@@ -172,10 +104,10 @@ class ClipTeacher:
             self.scale = float(self.model.logit_scale.exp())
 
     def preprocess(self, frames:np.ndarray) -> torch.Tensor:
-        "Square resize (bicubic, no crop) and CLIP normalisation of uint8 frames `(N, H, W, 3)`."
+        "uint8 frames `(N, H, W, 3)` as the official pipeline prepares them: [0, 1], square bilinear resize (no antialiasing), CLIP normalisation."
         size = self.size if isinstance(self.size, (tuple, list)) else (self.size, self.size)
         x = torch.from_numpy(np.ascontiguousarray(frames)).to(self.device).permute(0, 3, 1, 2).float() / 255
-        x = F.interpolate(x, size=tuple(size), mode='bicubic', align_corners=False, antialias=True).clamp(0, 1)
+        x = F.interpolate(x, size=tuple(size), mode='bilinear', align_corners=False, antialias=False)
         return (x - self.mean) / self.std
 
     @torch.no_grad()
@@ -357,8 +289,6 @@ def denoise(labels:np.ndarray, # (videos, T, C) 0/1 pseudo labels of one modalit
     return np.where(flip, 1 - y, y).astype(np.uint8)
 
 # %% ../nbs/07_teachers.ipynb #2237d725
-VIDEO_EXTENSIONS = ('.mp4', '.mkv', '.webm', '.avi')
-
 def find_video(video_dir:Path, name:str) -> Path|None:
     "The file of video `name` in `video_dir`: `<name>.ext` or `<id>.ext`."
     for stem in (name, video_id(name)):
