@@ -5,7 +5,6 @@ import shutil
 import subprocess
 import warnings
 from fractions import Fraction
-from pathlib import Path
 
 import numpy as np
 import pytest
