@@ -178,7 +178,7 @@ def to_markdown(table:pd.DataFrame, caption:str, paper_source:str='real LLP') ->
     "Wide Markdown: one row per table row, one `ours ± std (paper)` cell per metric."
     keys = list(dict.fromkeys(table['metric']))
     d = 2 if (table['paper'] * 10 % 1).abs().gt(1e-6).any() else 1      # as many decimals as the paper prints
-    cell = lambda r: f"{r.ours:.2f}{f' ± {r.ours_std:.2f}' if r.ours_std else ''} ({r.paper:.{d}f})"
+    cell = lambda r: f"{r.ours:.2f}{f' ± {r.ours_std:.2f}' if r.ours_std else ''} ({'not in the paper' if np.isnan(r.paper) else f'{r.paper:.{d}f}'})"
     lines = [f"**{caption}**", '', '| row | ' + ' | '.join(keys) + ' |', '|---|' + '---|' * len(keys)]
     for row, g in table.groupby('row', sort=False):
         lines.append(f"| {row} | " + ' | '.join(cell(r) for r in g.itertuples()) + ' |')
