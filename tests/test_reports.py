@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 NBS = Path(__file__).resolve().parents[1]/'nbs'
+pytestmark = pytest.mark.slow   # papermill runs: minutes
 
 
 def run_notebook(name, tmp_path, **params):

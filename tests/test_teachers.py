@@ -128,5 +128,19 @@ def test_command_errors_are_one_line(clips, tmp_path, cli):
     code, err = cli(main, d, '--split-csv', tmp_path/'bad.csv', *base[3:])
     assert code == 1 and "line 2, video ../../../etc_0_10: '../../../etc_0_10' is not an LLP video name" in err
     code, err = cli(main, *base[:-3], '--clap-weights', tmp_path/'missing.pt')
-    assert (code, err) == (1, f"valor_harvest: {tmp_path/'missing.pt'}: CLAP weights file not found; give a local "
-                              "630k-fusion-best.pt (--clap-weights PATH), or --random-weights for a demo\n")
+    assert (code, err) == (1, f"valor_harvest: {tmp_path/'missing.pt'}: CLAP weights file not found; give a local 630k-fusion-best.pt "
+                              "(--clap-weights PATH; `valor_fetch DEST --only clap-weights` gets it), or --random-weights for a demo\n")
+
+
+@pytest.mark.slow
+def test_random_weights_need_no_set_up(clips, tmp_path):
+    "valor_harvest --random-weights in a fresh process with no Hugging Face variables: a stand-in hub of valor_nb's own."
+    import os, subprocess, sys
+    d, csv = clips
+    env = {k: v for k, v in os.environ.items() if not k.startswith('HF_')} | {'HOME': str(tmp_path/'home')}
+    code = (f"from valor_nb.teachers import main; main([{str(d)!r}, '--split-csv', {str(csv)!r}, '--out', {str(tmp_path/'out')!r}, "
+            f"'--random-weights', '--clip-model', 'ViT-B-32', '--quiet'])")
+    r = subprocess.run([sys.executable, '-c', code], env=env, capture_output=True, text=True)
+    assert r.returncode == 1 and '3 harvested' in r.stdout, r.stderr[-2000:]          # 1: the split's bad clips
+    assert (tmp_path/'home'/'.cache'/'valor_nb'/'offline_hub'/'.valor_nb_offline_hub').is_file()
+    assert not (tmp_path/'home'/'.cache'/'huggingface').exists()

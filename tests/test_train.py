@@ -90,3 +90,16 @@ def test_trainer_shortcut_equals_straightforward_forward(preset):
     g_ref, g_fast = grads(ref), grads(fast)
     assert len(g_ref) == len(g_fast) > 0
     assert all(torch.allclose(a, b, atol=1e-4, rtol=1e-3) for a, b in zip(g_ref, g_fast))
+
+
+def test_cli_needs_a_folder_or_synthetic(tmp_path, cli):
+    assert cli(main, '--out', tmp_path) == (2, 'valor_train: give LLP_DIR, or --synthetic for the built-in synthetic LLP\n')
+    assert cli(main, tmp_path, '--synthetic', '--out', tmp_path)[0] == 2
+
+
+@pytest.mark.slow
+def test_cli_trains_on_the_synthetic_llp_without_any_data(tmp_path, capsys):
+    main(['--synthetic', '--out', str(tmp_path/'run'), '--epochs', '1', '--quiet'])
+    assert 'on the synthetic LLP' in capsys.readouterr().out
+    scores = json.loads((tmp_path/'run'/'scores.json').read_text())
+    assert scores['best_epoch'] == 1 and set(scores['test']) >= {'seg_type'}

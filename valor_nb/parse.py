@@ -19,7 +19,7 @@ from .data import FEATURE_SHAPES, atomic_write, gt_rows, read_dense_gt, read_tsv
 from .han import HAN, HAN_PRESETS, HANConfig, build_han, check_state_dict, load_valor_checkpoint, read_torch_file
 from .metrics import MAX_SEGMENTS, avvp_scores
 from .prompts import LLP_PROMPTS, Prompts, load_prompts
-from .teachers import ClapTeacher, ClipTeacher, report_failures
+from .teachers import ClapTeacher, ClipTeacher, report_failures, use_offline_hub
 from .video import FPS, SAMPLE_RATE, VIDEO_EXTENSIONS, Clip, ClipError, decode_video, probe_video
 from .train import predict
 
@@ -394,6 +394,7 @@ def main(argv:list|None=None):
     todo = [v for v in videos if str(v) not in failed]
     try:
         if todo:
+            if a.random_weights: use_offline_hub()                    # random CLAP: a stand-in hub, no set-up needed
             model, extractors, info, title = build_parser(a.checkpoint, a.preset, prompts, a.clip_model, a.clip_weights,
                                                           a.clap_weights, a.r21d_weights, a.random_weights, a.device)
             info['hop'] = a.hop

@@ -12,7 +12,7 @@ from .cli import CommandParser, command, writable_folder
 from .prompts import read_utf8
 
 # %% auto #0
-__all__ = ['REPORTS', 'ReportFailed', 'run_report', 'summary', 'reproduce', 'read_params', 'main']
+__all__ = ['REPORTS', 'OFFICIAL_PARAMS', 'ROOTED', 'ReportFailed', 'run_report', 'summary', 'reproduce', 'read_params', 'main']
 
 # %% ../nbs/09_reproduce.ipynb #fdd418c3
 REPORTS = ('fidelity', 'thresholds', 'labelers', 'ablation', 'benchmark', 'classwise', 'pld', 'qualitative', 'ave')
@@ -57,11 +57,21 @@ def reproduce(params:dict|None=None, only:list|None=None, nbs_dir='nbs', runs_di
     tag = 'synthetic' if not (params.get('llp_dir') or params.get('data_dir')) else 'llp'
     return summary(params.get('out_dir', 'figures'), tag)
 
-def read_params(path:str|Path|None) -> dict:
-    "Notebook parameters from a YAML or JSON file (a mapping); errors name the file."
-    import yaml
+OFFICIAL_PARAMS = {   # the official layout (`valor_fetch DEST`): folders relative to `--root` and to llp_dir
+    'llp_dir': 'data', 'checkpoint_dir': 'models',
+    'vggish': 'feats/vggish', 'res152': 'feats/res152', 'r2plus1d_18': 'feats/r2plus1d_18',
+    'clip': 'CLIP/features', 'clap': 'CLAP/features', 'labels_a': 'CLAP/segment_pseudo_labels', 'labels_v': 'CLIP/segment_pseudo_labels'}
+ROOTED = ('llp_dir', 'data_dir', 'checkpoint_dir', 'ave_dir')   # parameters that `--root` prefixes when relative
+
+def read_params(path:str|Path|None, root:str|Path|None=None) -> dict:
+    "Notebook parameters from a YAML or JSON file (a mapping), or `'official'` (`OFFICIAL_PARAMS`); folders under `root`."
     if path is None: return {}
-    path = Path(path)
+    params = dict(OFFICIAL_PARAMS) if str(path) == 'official' else _read_yaml(Path(path))
+    if root is not None: params.update({k: str(Path(root)/v) for k, v in params.items() if k in ROOTED and v and not Path(v).is_absolute()})
+    return params
+
+def _read_yaml(path:Path) -> dict:
+    import yaml
     if not path.is_file(): raise FileNotFoundError(f"{path}: parameters file not found")
     try: params = yaml.safe_load(read_utf8(path))
     except yaml.YAMLError as e: raise ValueError(f"{path}: not YAML or JSON ({' '.join(str(e).split())[:200]})") from None
@@ -73,13 +83,14 @@ def read_params(path:str|Path|None) -> dict:
 def main(argv:list|None=None):
     "Entry point of `valor_reproduce`."
     p = CommandParser(prog='valor_reproduce', description='Run every report notebook and print the paper beside ours.')
-    p.add_argument('--params', help='YAML or JSON file of notebook parameters (llp_dir, folders, seeds, epochs, ...)')
+    p.add_argument('--params', help="YAML or JSON file of notebook parameters (llp_dir, folders, seeds, epochs, ...), or 'official' for valor_fetch's layout")
+    p.add_argument('--root', help="the folder llp_dir, checkpoint_dir and ave_dir are relative to (with --params official: valor_fetch's DEST)")
     p.add_argument('--only', nargs='+', choices=REPORTS, help='run these reports only')
     p.add_argument('--quick', action='store_true', help='CI-sized runs (quick=True)')
     p.add_argument('--out', help='where tables and figures go (default: figures)')
     p.add_argument('--nbs', default='nbs'); p.add_argument('--runs', default='runs/notebooks', help='executed notebooks (not for git)')
     a = p.parse_args(argv)
-    params = read_params(a.params)
+    params = read_params(a.params, a.root)
     if a.quick: params['quick'] = True
     if a.out: params['out_dir'] = a.out
     writable_folder(params.get('out_dir', 'figures'), '--out'); writable_folder(a.runs, '--runs')

@@ -21,8 +21,8 @@ from .video import VIDEO_EXTENSIONS, ClipError, audio_segments, load_clip
 # %% auto #0
 __all__ = ['TINY_CLIP', 'CLAP_WEIGHTS_HUB', 'OUTPUTS', 'clip_state_dict_from_transformers', 'create_clip', 'ClipTeacher',
            'register_tiny_clip', 'clap_token_grid', 'clap_weights_file', 'read_clap_weights', 'ClapTeacher',
-           'build_offline_hub', 'harvest_clips', 'search_thresholds', 'threshold_table', 'denoise', 'find_video',
-           'report_failures', 'harvest_parser', 'main']
+           'use_offline_hub', 'build_offline_hub', 'harvest_clips', 'search_thresholds', 'threshold_table', 'denoise',
+           'find_video', 'report_failures', 'harvest_parser', 'main']
 
 # %% ../nbs/07_teachers.ipynb #2764c1c9
 def clip_state_dict_from_transformers(sd:dict) -> dict:
@@ -70,7 +70,7 @@ def create_clip(model:str='ViT-L-14', # an open_clip model name (or a config reg
                 device:str='cpu') -> torch.nn.Module:
     "An open_clip model in eval mode; weights that cannot be had are one `FileNotFoundError` saying how to get them."
     import open_clip
-    fix = "give a local weights file (--clip-weights PATH), or --random-weights for a demo"
+    fix = "give a local weights file (--clip-weights PATH; `valor_fetch DEST --only clip-weights` gets OpenAI's), or --random-weights for a demo"
     if weights not in (None, 'openai') and not Path(weights).exists(): raise FileNotFoundError(f"{weights}: CLIP weights not found; {fix}")
     hf = _transformers_weights(Path(weights)) if weights not in (None, 'openai') else None
     try:
@@ -141,7 +141,7 @@ CLAP_WEIGHTS_HUB = ('lukewys/laion_clap', '630k-fusion-best.pt')   # Hugging Fac
 
 def clap_weights_file(weights:str) -> Path:
     "The local file of CLAP `weights`: a path, or `'download'` (through the Hugging Face cache); how to get it otherwise."
-    fix = "give a local 630k-fusion-best.pt (--clap-weights PATH), or --random-weights for a demo"
+    fix = "give a local 630k-fusion-best.pt (--clap-weights PATH; `valor_fetch DEST --only clap-weights` gets it), or --random-weights for a demo"
     if weights != 'download':
         if not Path(weights).is_file(): raise FileNotFoundError(f"{weights}: CLAP weights file not found; {fix}")
         return Path(weights)
@@ -202,6 +202,17 @@ def _bytes_to_unicode() -> dict:
     for b in range(256):
         if b not in keep: keep.append(b); chars.append(256 + n); n += 1
     return dict(zip(keep, map(chr, chars)))
+
+def use_offline_hub() -> Path:
+    "For random weights: the stand-in hub already in use, or valor_nb's own (never a user's real cache); `HF_HUB_OFFLINE` on."
+    import sys
+    current = Path(os.environ.get('HF_HUB_CACHE', Path.home()/'.cache'/'huggingface'/'hub'))
+    cache = current if (current/'.valor_nb_offline_hub').exists() else Path(os.environ.get('VALOR_NB_CACHE', Path.home()/'.cache'/'valor_nb'))/'offline_hub'
+    os.environ.update(HF_HUB_OFFLINE='1', HF_HUB_CACHE=str(cache))
+    if 'huggingface_hub' in sys.modules:                          # already imported: its constants were read before
+        import huggingface_hub.constants as hc
+        hc.HF_HUB_OFFLINE, hc.HF_HUB_CACHE = True, str(cache)
+    return build_offline_hub(cache)
 
 def build_offline_hub(cache:str|Path|None=None, text_layers:int=1) -> Path:
     "Write tokenizers for roberta-base, facebook/bart-base, bert-base-uncased and a random RoBERTa into a HF hub cache."
@@ -344,7 +355,7 @@ def main(argv:list|None=None):
     todo = [k for k, p in paths.items() if p is not None]
     summary_path, harvested = out/f"harvest_summary_{i}of{n}.json", 0
     try:
-        if a.random_weights: torch.manual_seed(0)
+        if a.random_weights: use_offline_hub(); torch.manual_seed(0)
         if todo:   # building the teachers takes seconds (minutes for real weights): not for a finished split
             clip_teacher = ClipTeacher(prompts, a.clip_model, a.clip_weights, a.random_weights, a.device)
             clap_teacher = ClapTeacher(prompts, a.clap_weights, a.random_weights, device=a.device)

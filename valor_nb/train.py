@@ -269,12 +269,15 @@ def _pairs(items, what):
 
 def train_parser() -> CommandParser:
     p = CommandParser(prog='valor_train', description='Train a HAN on an LLP folder and evaluate it (VALOR recipe).')
-    p.add_argument('llp_dir', help='folder with the LLP CSV files')
+    p.add_argument('llp_dir', nargs='?', help='folder with the LLP CSV files; the feature and label folders are relative to it (or absolute)')
+    p.add_argument('--synthetic', action='store_true', help="train on valor_nb's built-in synthetic LLP instead of LLP_DIR (no data needed)")
     p.add_argument('--preset', default='valor', choices=list(HAN_PRESETS))
     p.add_argument('--loss', default='valor', choices=list(LOSS_PRESETS))
-    p.add_argument('--features', nargs='+', metavar='KIND=FOLDER', help=f'feature folders; kinds: {", ".join(FEATURE_SHAPES)}')
-    p.add_argument('--labels', nargs='+', metavar='M=FOLDER', help='harvested label folders, M = a or v')
-    p.add_argument('--teachers', nargs='+', metavar='M=FOLDER', help='teacher logit folders (for --loss kd)')
+    p.add_argument('--features', nargs='+', metavar='KIND=FOLDER', help=f'feature folders, relative to LLP_DIR; kinds: {", ".join(FEATURE_SHAPES)} '
+                   '(official layout: vggish=feats/vggish ... clip=CLIP/features clap=CLAP/features)')
+    p.add_argument('--labels', nargs='+', metavar='M=FOLDER', help='harvested label folders, relative to LLP_DIR, M = a or v '
+                   '(official layout: a=CLAP/segment_pseudo_labels v=CLIP/segment_pseudo_labels)')
+    p.add_argument('--teachers', nargs='+', metavar='M=FOLDER', help='teacher logit folders, relative to LLP_DIR (for --loss kd)')
     p.add_argument('--audio-gt', default='2020', help="'2020' (published numbers), '2024', or a file")
     p.add_argument('--epochs', type=int, help="shorten the preset's recipe to this many epochs (warm-up scaled)")
     p.add_argument('--batch-size', type=int); p.add_argument('--seed', type=int)
@@ -288,23 +291,30 @@ def train_parser() -> CommandParser:
 def main(argv:list|None=None):
     "Entry point of `valor_train`: train, print the scores table, leave checkpoints and scores.json in --out."
     a = train_parser().parse_args(argv)
+    if a.synthetic == (a.llp_dir is not None): raise UsageError('give LLP_DIR, or --synthetic for the built-in synthetic LLP')
     feats = _pairs(a.features, '--features')
     model_kinds = build_han(a.preset).input_kinds
     missing = [k for k in model_kinds if k not in feats]
-    if missing: raise UsageError(f"preset {a.preset} needs --features for {missing}")
+    if missing and not a.synthetic: raise UsageError(f"preset {a.preset} needs --features for {missing}")
     if a.epochs is not None and a.epochs < 1: raise UsageError(f"--epochs must be at least 1, got {a.epochs}")
     if a.batch_size is not None and a.batch_size < 1: raise UsageError(f"--batch-size must be at least 1, got {a.batch_size}")
     writable_folder(a.out)
     loss = LOSS_PRESETS[a.loss]
     labels, teachers = _pairs(a.labels, '--labels'), _pairs(a.teachers, '--teachers')
-    train = load_split(a.llp_dir, 'train', features=feats, labels=labels if loss.needs_labels else None,
-                       teachers=teachers if loss.needs_teacher else None)
-    val, test = (load_split(a.llp_dir, s, features=feats, audio_gt=a.audio_gt) for s in ('val', 'test'))
+    if a.synthetic:                                                 # the synthetic world sits above training: imported here
+        from valor_nb.synth import SynthConfig, synth_llp
+        s = synth_llp(SynthConfig(kinds=tuple(model_kinds)))
+        train, val, test = s['train'], s['val'], s['test']
+    else:
+        train = load_split(a.llp_dir, 'train', features=feats, labels=labels if loss.needs_labels else None,
+                           teachers=teachers if loss.needs_teacher else None)
+        val, test = (load_split(a.llp_dir, s, features=feats, audio_gt=a.audio_gt) for s in ('val', 'test'))
     recipe = RECIPES[a.preset] if a.epochs is None else RECIPES[a.preset].shortened(a.epochs)
     recipe = replace(recipe, **{k: v for k, v in (('batch_size', a.batch_size), ('seed', a.seed)) if v is not None})
     r = train_model(a.preset, train, val, test, loss, recipe, device=a.device, out_dir=a.out, resume=a.resume,
                     quiet=a.quiet, bf16=a.bf16)
-    print(format_scores({'val': r.val, 'test': r.test}, f"{a.preset} / loss {a.loss}, best epoch {r.best_epoch}"))
+    data = 'the synthetic LLP' if a.synthetic else a.llp_dir
+    print(format_scores({'val': r.val, 'test': r.test}, f"{a.preset} / loss {a.loss} on {data}, best epoch {r.best_epoch}"))
 
 # %% ../nbs/05_train.ipynb #d6283be5
 def format_scores(rows:dict, title:str='') -> str:
