@@ -17,7 +17,7 @@ from tqdm.auto import tqdm
 from .data import FEATURE_SHAPES, check_id, load_arrays
 from .prompts import read_utf8
 from .han import HANConfig, HANEncoder, Projections, to_segments
-from .teachers import search_thresholds
+from .labels import search_thresholds
 from .train import Recipe, learning_rate, make_optimizer
 
 # %% auto #0

@@ -8,7 +8,7 @@ import argparse, functools, sys, tempfile
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['EXPECTED_ERRORS', 'UsageError', 'one_line', 'CommandParser', 'command', 'writable_folder']
+__all__ = ['EXPECTED_ERRORS', 'UsageError', 'one_line', 'CommandParser', 'command', 'writable_folder', 'report_failures']
 
 # %% ../nbs/00a_cli.ipynb #aa9ae197
 class UsageError(Exception):
@@ -60,3 +60,10 @@ def writable_folder(path, option:str='--out') -> None:
     except OSError as e:
         raise PermissionError(f"{option} {path}: cannot write there ({type(e).__name__}: {one_line(e)}); "
                               f"choose a folder you can write to") from None
+
+# %% ../nbs/00a_cli.ipynb #ff0572f2
+def report_failures(failed:dict, where, first:int=5) -> str:
+    "One line per failure for the first few, and where the full list is: what a command prints about skipped inputs."
+    lines = [f"  {name}: {why}" for name, why in list(failed.items())[:first]]
+    if len(failed) > first: lines.append(f"  ... and {len(failed) - first} more: all {len(failed)} in {where}")
+    return '\n'.join(lines)

@@ -14,12 +14,12 @@ import torch.nn as nn
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
-from .cli import CommandParser, UsageError, command, writable_folder
+from .cli import CommandParser, UsageError, command, report_failures, writable_folder
 from .data import FEATURE_SHAPES, atomic_write, gt_rows, read_dense_gt, read_tsv
 from .han import HAN, HAN_PRESETS, HANConfig, build_han, check_state_dict, load_valor_checkpoint, read_torch_file
 from .metrics import MAX_SEGMENTS, avvp_scores
 from .prompts import LLP_PROMPTS, Prompts, load_prompts
-from .teachers import ClapTeacher, ClipTeacher, report_failures, use_offline_hub
+from .teachers import ClapTeacher, ClipTeacher, use_offline_hub
 from .video import FPS, SAMPLE_RATE, VIDEO_EXTENSIONS, Clip, ClipError, decode_video, probe_video
 from .train import predict
 
