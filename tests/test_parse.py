@@ -73,6 +73,7 @@ def written(out, name):
     return doc, np.stack(csv, 1).astype(bool)
 
 
+@pytest.mark.slow   # the command on every generated clip
 def test_cli_parses_every_clip_and_skips_the_broken_one(cli_run):
     out, summary = cli_run
     assert sorted(v['name'] for v in summary['parsed'].values()) == sorted(LENGTHS)
@@ -81,6 +82,7 @@ def test_cli_parses_every_clip_and_skips_the_broken_one(cli_run):
     assert not list(out.glob('broken*')) and not list(out.rglob('*.tmp'))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('name', list(LENGTHS))
 def test_lengths_windows_and_audio(cli_run, name):
     out, _ = cli_run
@@ -97,6 +99,7 @@ def test_lengths_windows_and_audio(cli_run, name):
     assert png.ndim == 3 and png.shape[0] > 200 and png.shape[1] > 500
 
 
+@pytest.mark.slow   # the command on every generated clip
 def test_cli_equals_python_api(cli_run, videos, kit):
     "The command's CSVs are the decisions of `parse` with the same random model and extractors."
     out, _ = cli_run
@@ -131,6 +134,7 @@ def test_short_clip_is_looped(videos, quick_kit):
     np.testing.assert_allclose(p.prob, expected, atol=1e-5)
 
 
+@pytest.mark.slow   # the command on every generated clip
 def test_round_trip_through_the_metrics(cli_run, tmp_path):
     "A written 10-s parse scored against annotations in LLP's layout: its own CSVs give 100; the JSON agrees."
     out, _ = cli_run

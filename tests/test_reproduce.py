@@ -2,12 +2,14 @@
 import re
 from pathlib import Path
 
+import pytest
 
 from valor_nb.reproduce import main
 
 NBS = str(Path(__file__).resolve().parents[1]/'nbs')
 
 
+@pytest.mark.slow
 def test_reproduce_runs_reports_and_prints_the_summary(tmp_path, capsys):
     (tmp_path/'params.yaml').write_text('quick: true\n')
     main(['--params', str(tmp_path/'params.yaml'), '--only', 'fidelity', 'thresholds', '--out', str(tmp_path/'figs'),

@@ -2,6 +2,7 @@
 from dataclasses import replace
 
 import numpy as np
+import pytest
 import torch
 
 from valor_nb.data import load_split, write_llp
@@ -33,6 +34,7 @@ def test_written_in_the_official_layout_and_read_back(tmp_path):
     assert train.gt_a is None and len(train) == 40
 
 
+@pytest.mark.slow
 def test_a_model_learns_from_it():
     "Not noise: a HAN trained briefly on it scores far above the same HAN untrained."
     syn = synth_llp(SynthConfig(n_train=600, n_val=150, n_test=10))

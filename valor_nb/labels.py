@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 from .cli import CommandParser, UsageError, command, report_failures, writable_folder
 from .data import N_SEGMENTS, atomic_write, read_split, save_npy, video_id

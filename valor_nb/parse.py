@@ -12,7 +12,7 @@ import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 from .cli import CommandParser, UsageError, command, report_failures, writable_folder
 from .data import FEATURE_SHAPES, atomic_write, gt_rows, read_dense_gt, read_tsv

@@ -18,8 +18,8 @@ from .prompts import LLP_PROMPTS, Prompts
 
 # %% auto #0
 __all__ = ['TINY_CLIP', 'CLAP_WEIGHTS_HUB', 'clip_state_dict_from_transformers', 'create_clip', 'ClipTeacher',
-           'register_tiny_clip', 'clap_token_grid', 'clap_weights_file', 'read_clap_weights', 'ClapTeacher',
-           'use_offline_hub', 'build_offline_hub']
+           'register_tiny_clip', 'clap_token_grid', 'clap_weights_file', 'read_clap_weights', 'quiet_clap_dependencies',
+           'ClapTeacher', 'use_offline_hub', 'build_offline_hub']
 
 # %% ../nbs/07_teachers.ipynb #2764c1c9
 def clip_state_dict_from_transformers(sd:dict) -> dict:
@@ -156,6 +156,14 @@ def read_clap_weights(path:str|Path) -> dict:
     return sd
 
 # %% ../nbs/07_teachers.ipynb #01657f7d
+def quiet_clap_dependencies():
+    "Silence three harmless warnings raised inside laion_clap's dependencies (timm, torch, torchaudio), there only."
+    import warnings
+    for message, category, module in ((r'Importing from timm\.models\.layers', FutureWarning, r'timm\.'),
+                                      (r'torch\.meshgrid', UserWarning, r'torch\.functional'),
+                                      (r"Argument 'onesided'", UserWarning, r'torchaudio\.')):
+        warnings.filterwarnings('ignore', message=f'.*{message}', category=category, module=module)
+
 class ClapTeacher:
     "CLAP as the audio teacher: logits per one-second segment and class, and the token map of the whole clip."
     def __init__(self, prompts:Prompts=LLP_PROMPTS,
@@ -165,6 +173,7 @@ class ClapTeacher:
         if not random_weights and weights is None:
             raise ValueError("ClapTeacher: give the path of a laion_clap fusion checkpoint (630k-fusion-best.pt), 'download', or random_weights=True")
         path = None if random_weights else clap_weights_file(weights)
+        quiet_clap_dependencies()
         import laion_clap
         self.clap = laion_clap.CLAP_Module(enable_fusion=True, amodel=amodel, tmodel='roberta', device=device)
         if path is not None:

@@ -9,7 +9,7 @@ from dataclasses import dataclass, asdict, replace
 from pathlib import Path
 
 import torch
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 from .cli import CommandParser, UsageError, command, one_line, writable_folder
 from .data import FEATURE_SHAPES, LLPSplit, atomic_write, load_split
