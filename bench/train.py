@@ -19,7 +19,8 @@ from valor_nb.data import random_split  # noqa: E402
 from valor_nb.han import build_han  # noqa: E402
 from valor_nb.losses import LOSS_PRESETS, Targets  # noqa: E402
 from valor_nb.metrics import predictions  # noqa: E402
-from valor_nb.train import RECIPES, evaluate, make_optimizer, model_inputs, split_targets, train_step  # noqa: E402
+from valor_nb.infer import evaluate, model_inputs  # noqa: E402
+from valor_nb.train import RECIPES, make_optimizer, split_targets, train_step  # noqa: E402
 
 
 def train_throughput(model, split, bf16, batch=64, warmup=2):

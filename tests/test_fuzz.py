@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 from valor_nb.ave import read_ave_records
 from valor_nb.data import DataWarning, load_features, load_labels, read_dense_gt, read_split, video_id
 from valor_nb.han import build_han
-from valor_nb.parse import load_parser_model
+from valor_nb.infer import load_model
 from valor_nb.prompts import LLP_PROMPTS, load_prompts, prompts_tsv
 from valor_nb.train import read_resume_state
 
@@ -175,7 +175,7 @@ CHECKPOINT = torch_bytes({'model': _tiny.state_dict(), 'config': {'han': datacla
 @given(st.data())
 def test_checkpoints(folder, data):
     "A checkpoint of ours with its configuration: the parser's reader loads a finite model of 25 classes or names the file."
-    read = lambda p: load_parser_model(p, 'valor++').state_dict()
+    read = lambda p: load_model(p, 'valor++').state_dict()
     def ok(sd): assert sd['heads.prob.weight'].shape[0] == 25 and all(torch.isfinite(v).all() for v in sd.values() if v.is_floating_point())
     check(read, folder/'ckpt'/'best.pt', CHECKPOINT, data.draw(mutations(CHECKPOINT, text=False)), ok)
 

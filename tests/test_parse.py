@@ -11,7 +11,7 @@ from matplotlib.image import imread
 from valor_nb.data import read_dense_gt
 from valor_nb.han import build_han, to_official_state_dict
 from valor_nb.metrics import avvp_scores
-from valor_nb.parse import (build_parser, events_to_dense, load_parser_model, main, parse, score_parse,
+from valor_nb.parse import (build_parser, events_to_dense, load_model, main, parse, score_parse,
                             timeline_events, whole_seconds, window_starts, write_parse)
 from valor_nb.prompts import load_prompts
 from valor_nb.report import QUICK_SYNTH
@@ -164,7 +164,7 @@ def test_checkpoints_of_ours_and_official(tmp_path, videos, quick_kit):
     r = train_model('valor++', data['train'], data['val'], loss='base', recipe=replace(RECIPES['valor++'].shortened(1), batch_size=16),
                     out_dir=tmp_path/'run', quiet=True)
     torch.save(to_official_state_dict(r.model), tmp_path/'checkpoint_best.pt')
-    probs = [parse(videos/'ten.mp4', load_parser_model(tmp_path/p), extractors).prob
+    probs = [parse(videos/'ten.mp4', load_model(tmp_path/p), extractors).prob
              for p in ('run/best.pt', 'run/last.pt', 'checkpoint_best.pt')]
     np.testing.assert_allclose(probs[0], probs[1], atol=1e-6); np.testing.assert_allclose(probs[0], probs[2], atol=1e-6)
     out = tmp_path/'cli'
@@ -185,7 +185,7 @@ def test_command_line_errors(videos, tmp_path, cli):
     assert (code, err) == (2, "valor_parse: several videos named ['ten']: their outputs would overwrite each other\n")
     assert cli(main, videos/'ten.mp4', '--out', tmp_path, '--random-weights', '--hop', '0')[0] == 2
     with pytest.raises(ValueError, match='the class list has 3'):
-        load_parser_model(write_state(tmp_path), n_classes=3)
+        load_model(write_state(tmp_path), n_classes=3)
 
 
 def test_unwritable_out_and_corrupt_videos_fail_before_any_model_is_built(videos, tmp_path, cli, monkeypatch):

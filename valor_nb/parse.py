@@ -5,7 +5,7 @@
 # %% ../nbs/11_parse.ipynb #bda263e9
 from __future__ import annotations
 import json, sys, time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -16,19 +16,19 @@ from tqdm import tqdm
 
 from .cli import CommandParser, UsageError, command, report_failures, writable_folder
 from .data import FEATURE_SHAPES, atomic_write, gt_rows, read_dense_gt, read_tsv
-from .han import HAN, HAN_PRESETS, HANConfig, build_han, check_state_dict, load_valor_checkpoint, read_torch_file
+from .han import HAN, HAN_PRESETS, build_han, check_state_dict, read_torch_file
+from .infer import load_model, predict
 from .metrics import MAX_SEGMENTS, avvp_scores
 from .prompts import LLP_PROMPTS, Prompts, load_prompts
 from .teachers import ClapTeacher, ClipTeacher, use_offline_hub
 from .video import FPS, SAMPLE_RATE, VIDEO_EXTENSIONS, Clip, ClipError, decode_video, probe_video
-from .train import predict
+
 
 # %% auto #0
 __all__ = ['WINDOW', 'R21D_MEAN', 'R21D_STD', 'BUILT_IN_KINDS', 'MODALITY_OF_STATE', 'STATES_OF_MODALITY', 'EVAL_COLUMNS',
            'whole_seconds', 'window_starts', 'model_windows', 'ClipFeatures', 'ClapFeatures', 'R21DFeatures',
-           'build_extractors', 'load_parser_model', 'build_parser', 'stitch', 'Parse', 'parse', 'timeline_events',
-           'events_to_dense', 'eval_csv', 'timeline_figure', 'write_parse', 'score_parse', 'parse_parser',
-           'video_files', 'main']
+           'build_extractors', 'build_parser', 'stitch', 'Parse', 'parse', 'timeline_events', 'events_to_dense',
+           'eval_csv', 'timeline_figure', 'write_parse', 'score_parse', 'parse_parser', 'video_files', 'main']
 
 # %% ../nbs/11_parse.ipynb #c7fde042
 WINDOW = 10   # seconds per model input: the length of an LLP clip
@@ -146,31 +146,6 @@ def build_extractors(kinds:tuple,               # the feature kinds wanted, e.g.
     if 'r2plus1d_18' in kinds: out['r2plus1d_18'] = R21DFeatures(r21d_weights, random_weights, device)
     return out
 
-# %% ../nbs/11_parse.ipynb #f3e81149
-def load_parser_model(path:str|Path, # ours (`best.pt`, `last.pt`) or an official `checkpoint_best.pt`
-                      preset:str='valor++', # the architecture of a state_dict without configuration
-                      n_classes:int=25,     # the class list's length, checked
-                     ) -> HAN:
-    "A HAN in eval mode holding the weights of a checkpoint of ours or of an official VALOR one."
-    ck = read_torch_file(path)
-    state = ck['model'] if isinstance(ck, dict) and isinstance(ck.get('model'), dict) else ck
-    check_state_dict(state, path)
-    if any(k.startswith('proj.') for k in state):                        # our names
-        config = ck.get('config', {}).get('han') if isinstance(ck.get('config'), dict) else None
-        head = state.get('heads.prob.weight')
-        try:
-            cfg = HANConfig(**config) if config else replace(HAN_PRESETS[preset], n_classes=len(head) if head is not None else n_classes)
-            model = HAN(cfg)
-            model.load_state_dict(state)
-        except (RuntimeError, TypeError, ValueError) as e:
-            raise ValueError(f"{path} does not fit preset {preset!r}: {' '.join(str(e).split())[:600]}") from None
-    else:
-        try: model = load_valor_checkpoint(state, preset)
-        except ValueError as e: raise ValueError(f"{path}: {e}") from None
-    if model.cfg.n_classes != n_classes:
-        raise ValueError(f"{path}: the model predicts {model.cfg.n_classes} classes, the class list has {n_classes}")
-    return model.eval()
-
 # %% ../nbs/11_parse.ipynb #bc0da325
 def build_parser(checkpoint:str|Path|None=None, # None: a random model (demo)
                  preset:str='valor++', prompts:Prompts=LLP_PROMPTS,
@@ -179,7 +154,7 @@ def build_parser(checkpoint:str|Path|None=None, # None: a random model (demo)
                  random_weights:bool=False, device:str='cpu') -> tuple:
     "`(model, extractors, info, title)`: the model and its extractors, seeded, and how they were made."
     torch.manual_seed(0)
-    model = (load_parser_model(checkpoint, preset, len(prompts)) if checkpoint
+    model = (load_model(checkpoint, preset, len(prompts)) if checkpoint
              else build_han(preset, n_classes=len(prompts)).eval()).to(device)
     extractors = build_extractors(model.input_kinds, prompts, clip_model, clip_weights, clap_weights, r21d_weights,
                                   random_weights, device)

@@ -16,7 +16,8 @@ from .data import LLPSplit, atomic_write, load_split
 from .losses import LossConfig
 from .metrics import AVVP_KEYS
 from .synth import SynthConfig, synth_llp
-from .train import RECIPES, Recipe, evaluate, model_inputs, predict, train_model
+from .infer import evaluate, model_inputs, predict
+from .train import RECIPES, Recipe, train_model
 
 # %% auto #0
 __all__ = ['PAPER_TABLES', 'PAPER_CAPTIONS', 'QUICK_SYNTH', 'SYNTH_EPOCHS', 'SYNTH_LR', 'paper_table', 'ReportData',

@@ -14,13 +14,14 @@ from tqdm import tqdm
 from .cli import CommandParser, UsageError, command, one_line, writable_folder
 from .data import FEATURE_SHAPES, LLPSplit, atomic_write, load_split
 from .han import HAN, HANOutput, HAN_PRESETS, build_han, check_state_dict, read_torch_file
+from .infer import evaluate, model_inputs
 from .losses import LOSS_PRESETS, LossConfig, Targets, avvp_loss
-from .metrics import AVVP_KEYS, avvp_scores, predictions
+from .metrics import AVVP_KEYS
 
 # %% auto #0
-__all__ = ['RECIPES', 'RESUME_KEYS', 'Recipe', 'learning_rate', 'make_optimizer', 'model_inputs', 'split_targets', 'predict',
-           'evaluate', 'train_step', 'save_checkpoint', 'data_fingerprint', 'differences', 'read_resume_state',
-           'FitResult', 'fit', 'write_scores', 'train_model', 'train_parser', 'main', 'format_scores']
+__all__ = ['RECIPES', 'RESUME_KEYS', 'Recipe', 'learning_rate', 'make_optimizer', 'split_targets', 'train_step',
+           'save_checkpoint', 'data_fingerprint', 'differences', 'read_resume_state', 'FitResult', 'fit',
+           'write_scores', 'train_model', 'train_parser', 'main', 'format_scores']
 
 # %% ../nbs/05_train.ipynb #c25e79f9
 @dataclass(frozen=True)
@@ -73,13 +74,6 @@ def make_optimizer(model:torch.nn.Module, r:Recipe) -> torch.optim.Optimizer:
     return cls(model.parameters(), lr=learning_rate(r, 1), betas=r.betas, eps=r.eps, weight_decay=r.weight_decay, fused=True)
 
 # %% ../nbs/05_train.ipynb #4932eaf3
-def model_inputs(model:HAN, split:LLPSplit) -> tuple:
-    "The split's features for `model`, averaged to segments: three `(videos, 10, D)` tensors."
-    missing = [k for k in model.input_kinds if k not in split.features]
-    if missing: raise ValueError(f"{split.source}: no {missing} features loaded; model {model.cfg.audio}/"
-                                 f"{model.cfg.visual2d}/{model.cfg.visual3d} needs them (load_split(features=...))")
-    with torch.no_grad(): return model.segment_inputs(*(split.features[k].float() for k in model.input_kinds))
-
 def split_targets(split:LLPSplit, loss:LossConfig) -> Targets:
     "The targets of every video of `split` that `loss` needs."
     need = {'labels': loss.needs_labels, 'teachers': loss.needs_teacher}
@@ -90,26 +84,6 @@ def split_targets(split:LLPSplit, loss:LossConfig) -> Targets:
     pick = lambda what, m: getattr(split, what)[m].float() if need[what] else None
     return Targets(torch.as_tensor(split.weak, dtype=torch.float32), pick('labels', 'a'), pick('labels', 'v'),
                    pick('teachers', 'a'), pick('teachers', 'v'))
-
-# %% ../nbs/05_train.ipynb #a2e650c1
-@torch.no_grad()
-def predict(model:HAN, inputs:tuple, batch_size:int=1024, bf16:bool=False) -> HANOutput:
-    "Model outputs for every video of `inputs` (segment-level input tensors), as CPU float32 tensors."
-    model.eval()
-    device = next(model.parameters()).device
-    outs = []
-    for i in range(0, len(inputs[0]), batch_size):
-        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
-            o = model.forward_segments(*(x[i:i + batch_size].to(device) for x in inputs))
-        outs.append([t.float().cpu() for t in o])
-    return HANOutput(*(torch.cat(ts) for ts in zip(*outs)))
-
-def evaluate(model:HAN, split:LLPSplit, inputs:tuple|None=None, threshold:float=0.5, **kw) -> dict:
-    "The ten AVVP numbers of `model` on `split` (which must have dense ground truth)."
-    if split.gt_a is None: raise ValueError(f"{split.source}: no dense ground truth to evaluate against")
-    out = predict(model, inputs if inputs is not None else model_inputs(model, split), **kw)
-    pa, pv = predictions(out.video_prob, out.frame_prob[:, :, 0], out.frame_prob[:, :, 1], threshold)
-    return avvp_scores(pa, pv, split.gt_a, split.gt_v)
 
 # %% ../nbs/05_train.ipynb #0ee27d4d
 def train_step(model:HAN, opt:torch.optim.Optimizer, x:tuple, y:Targets, loss:LossConfig,
