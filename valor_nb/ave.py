@@ -4,7 +4,6 @@
 
 # %% ../nbs/10_ave.ipynb #6568109e
 from __future__ import annotations
-import copy
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -12,13 +11,12 @@ import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from tqdm import tqdm
 
 from .data import FEATURE_SHAPES, check_id, load_arrays
 from .prompts import read_utf8
 from .han import HANConfig, HANEncoder, Projections, to_segments
 from .labels import search_thresholds
-from .train import Recipe, learning_rate, make_optimizer
+from .train import Recipe, fit_loop, make_optimizer, optimise
 
 # %% auto #0
 __all__ = ['AVE_SEGMENTS', 'AVE_SPLIT_FILES', 'AVE_HAN', 'AVE_RECIPE', 'AVE_EVENT_LENGTH', 'AVESplit', 'read_ave_records',
@@ -146,7 +144,7 @@ AVE_RECIPE = Recipe(epochs=120, batch_size=16, lr_max=3e-4, lr_min=3e-6, seed=0)
 def fit_ave(model:AVEHAN, train:AVESplit, val:AVESplit, test:AVESplit|None=None, valor:bool=False,
             theta:dict|float|None=None, # None: `ave_thresholds(val)`; a number: one θ for both teachers; or 'a'/'v' -> (C,)
             recipe:Recipe=AVE_RECIPE, quiet:bool=False) -> dict:
-    "Train on `train` (video loss, or VALOR's with teacher labels); the best validation epoch's accuracies."
+    "Train on `train` (video loss, or VALOR's with teacher labels) with the one training loop; the best validation epoch's accuracies."
     x = lambda s: model.segment_inputs(*(s.features[k].float() for k in model.input_kinds))
     with torch.no_grad(): xt, xv = x(train), x(val)
     event = torch.as_tensor(train.event)
@@ -154,23 +152,18 @@ def fit_ave(model:AVEHAN, train:AVESplit, val:AVESplit, test:AVESplit|None=None,
     if valor and not isinstance(theta, dict): theta = {'a': theta, 'v': theta}
     labels = tuple(torch.from_numpy(ave_labels(train.event, train.teachers[m].numpy(), theta[m])) for m in 'av') if valor else None
     opt = make_optimizer(model, recipe)
-    torch.manual_seed(recipe.seed); g = torch.Generator().manual_seed(recipe.seed)
+    def step(idx):
+        model.train()
+        loss = ave_loss(model.forward_segments(*(t[idx] for t in xt)), event[idx], None if labels is None else tuple(l[idx] for l in labels))
+        optimise(model, opt, loss, recipe.clip)
+        return loss.item(), {}
     def accuracy(s, xs):
         model.eval()
         with torch.no_grad(): return segment_accuracy(ave_predict(model.forward_segments(*xs)), s.labels)
-    best = {'val': -1.0}
-    for epoch in tqdm(range(1, recipe.epochs + 1), disable=quiet):
-        for group in opt.param_groups: group['lr'] = learning_rate(recipe, epoch)
-        model.train()
-        for idx in torch.randperm(len(train), generator=g).split(recipe.batch_size):
-            loss = ave_loss(model.forward_segments(*(t[idx] for t in xt)), event[idx], None if labels is None else tuple(l[idx] for l in labels))
-            opt.zero_grad(set_to_none=True); loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), recipe.clip); opt.step()
-        acc = accuracy(val, xv)
-        if acc > best['val']: best = {'val': acc, 'epoch': epoch, 'state': copy.deepcopy(model.state_dict())}
-    model.load_state_dict(best.pop('state'))
-    if test is not None: best['test'] = accuracy(test, x(test))
-    return best
+    _, best = fit_loop(model, opt, len(train), step, lambda: {'accuracy': accuracy(val, xv)}, recipe, 'accuracy', quiet=quiet)
+    out = {'val': best['score'], 'epoch': best['epoch']}
+    if test is not None: out['test'] = accuracy(test, x(test))
+    return out
 
 # %% ../nbs/10_ave.ipynb #f8ca3356
 AVE_EVENT_LENGTH = {2: 5.2, 3: 5.3, 4: 5.2, 5: 4.7, 6: 4.8, 7: 3.4, 8: 2.7, 9: 2.3, 10: 66.4}

@@ -158,7 +158,7 @@ def fetch_parser() -> CommandParser:
     p.add_argument('--cache-dir', help="the Hugging Face cache to use (default: HF_HUB_CACHE or ~/.cache/huggingface/hub)")
     return p
 
-def _human(n): return '?' if n is None else next(f"{n / 1024 ** k:.1f} {u}" for k, u in ((3, 'GB'), (2, 'MB'), (1, 'kB'), (0, 'B')) if n >= 1024 ** k or k == 0)
+def _human(n): return 'size unknown: offline and not cached' if n is None else next(f"{n / 1024 ** k:.1f} {u}" for k, u in ((3, 'GB'), (2, 'MB'), (1, 'kB'), (0, 'B')) if n >= 1024 ** k or k == 0)
 
 @command('valor_fetch')
 def main(argv:list|None=None):

@@ -19,8 +19,8 @@ from .losses import LOSS_PRESETS, LossConfig, Targets, avvp_loss
 from .metrics import AVVP_KEYS
 
 # %% auto #0
-__all__ = ['RECIPES', 'RESUME_KEYS', 'Recipe', 'learning_rate', 'make_optimizer', 'split_targets', 'train_step',
-           'save_checkpoint', 'data_fingerprint', 'differences', 'read_resume_state', 'FitResult', 'fit',
+__all__ = ['RECIPES', 'RESUME_KEYS', 'Recipe', 'learning_rate', 'make_optimizer', 'split_targets', 'optimise', 'train_step',
+           'save_checkpoint', 'data_fingerprint', 'differences', 'read_resume_state', 'FitResult', 'fit_loop', 'fit',
            'write_scores', 'train_model', 'train_parser', 'main', 'format_scores']
 
 # %% ../nbs/05_train.ipynb #c25e79f9
@@ -86,6 +86,13 @@ def split_targets(split:LLPSplit, loss:LossConfig) -> Targets:
                    pick('teachers', 'a'), pick('teachers', 'v'))
 
 # %% ../nbs/05_train.ipynb #0ee27d4d
+def optimise(model:torch.nn.Module, opt:torch.optim.Optimizer, total:torch.Tensor, clip:float|None=1.0) -> None:
+    "Backward `total`, clip the gradient norm (unless `clip` is None), take the optimiser's step."
+    opt.zero_grad(set_to_none=True)
+    total.backward()
+    if clip is not None: torch.nn.utils.clip_grad_norm_(model.parameters(), clip)
+    opt.step()
+
 def train_step(model:HAN, opt:torch.optim.Optimizer, x:tuple, y:Targets, loss:LossConfig,
                clip:float|None=1.0, bf16:bool=False) -> tuple:
     "One optimisation step on batch `(x, y)`; returns the loss and its parts as floats."
@@ -93,10 +100,7 @@ def train_step(model:HAN, opt:torch.optim.Optimizer, x:tuple, y:Targets, loss:Lo
     with torch.autocast(x[0].device.type, dtype=torch.bfloat16, enabled=bf16):
         out = model.forward_segments(*x)
     total, parts = avvp_loss(HANOutput(*(o.float() for o in out)), y, loss)
-    opt.zero_grad(set_to_none=True)
-    total.backward()
-    if clip is not None: torch.nn.utils.clip_grad_norm_(model.parameters(), clip)
-    opt.step()
+    optimise(model, opt, total, clip)
     return total.item(), {k: v.item() for k, v in parts.items()}
 
 # %% ../nbs/05_train.ipynb #a32a60eb
@@ -146,6 +150,53 @@ class FitResult:
 def _run_config(model, loss, recipe, bf16):
     return {'han': asdict(model.cfg), 'loss': asdict(loss), 'recipe': asdict(recipe), 'bf16': bf16}
 
+def fit_loop(model:torch.nn.Module, opt:torch.optim.Optimizer, n:int, # the model, its optimiser, the training videos
+             step,                  # step(indices) -> (loss, parts): one optimisation step on those videos
+             score,                 # score() -> dict of validation numbers, after each epoch
+             recipe:Recipe, metric:str, # the best epoch is the one with the highest score()[metric]
+             out_dir:Path|None=None, resume:bool=False, quiet:bool=False, on_epoch_end=None,
+             config:dict|None=None, data:dict|None=None, # what last.pt must match to resume
+            ) -> tuple:
+    "The epochs of a run: `(history, best)`, the model holding the best epoch's weights."
+    device = next(model.parameters()).device
+    torch.manual_seed(recipe.seed)
+    shuffle = torch.Generator().manual_seed(recipe.seed)
+    history, best, start = [], {'score': -math.inf, 'epoch': 0, 'state': None}, 1
+    if resume and out_dir is not None and (out_dir/'last.pt').exists():
+        ck = read_resume_state(out_dir/'last.pt', config, data)
+        try:
+            model.load_state_dict(ck['model']); opt.load_state_dict(ck['optimizer'])
+            torch.set_rng_state(ck['rng']); shuffle.set_state(ck['shuffle'])
+        except (RuntimeError, ValueError, KeyError, TypeError) as e:
+            raise ValueError(f"{out_dir/'last.pt'}: cannot resume from it ({one_line(e)}); delete it to start over") from None
+        history, best, start = ck['history'], ck['best'], ck['epoch'] + 1
+    bar = tqdm(range(start, recipe.epochs + 1), desc='epochs', disable=quiet, initial=start - 1, total=recipe.epochs)
+    for epoch in bar:
+        t0 = time.perf_counter()
+        lr = learning_rate(recipe, epoch)
+        for group in opt.param_groups: group['lr'] = lr
+        perm, total, parts = torch.randperm(n, generator=shuffle).to(device), 0.0, {}
+        for i in tqdm(range(0, n, recipe.batch_size), desc=f'epoch {epoch}', leave=False, disable=quiet):
+            idx = perm[i:i + recipe.batch_size]
+            l, p = step(idx)
+            total += l * len(idx)
+            for k, v in p.items(): parts[k] = parts.get(k, 0.0) + v * len(idx)
+        scores = score()
+        row = {'epoch': epoch, 'lr': lr, 'loss': total / n, 'parts': {k: v / n for k, v in parts.items()},
+               'val': scores, 'seconds': time.perf_counter() - t0}
+        history.append(row)
+        if scores[metric] > best['score']:
+            best = {'score': scores[metric], 'epoch': epoch, 'state': copy.deepcopy(model.state_dict())}
+            if out_dir is not None: save_checkpoint(best['state'], out_dir/'best.pt')
+        if out_dir is not None:
+            save_checkpoint({'model': model.state_dict(), 'optimizer': opt.state_dict(), 'epoch': epoch, 'history': history,
+                             'best': best, 'rng': torch.get_rng_state(), 'shuffle': shuffle.get_state(), 'config': config,
+                             'data': data}, out_dir/'last.pt')
+        bar.set_postfix(loss=f"{row['loss']:.4f}", val=f"{scores[metric]:.2f}", best=f"{best['score']:.2f}@{best['epoch']}")
+        if on_epoch_end is not None: on_epoch_end(row)
+    if best['state'] is not None: model.load_state_dict(best['state'])
+    return history, best
+
 def fit(model:HAN,              # trained in place
         train:LLPSplit,         # features and the targets `loss` needs
         val:LLPSplit,           # features and dense ground truth: selects the best epoch
@@ -164,47 +215,12 @@ def fit(model:HAN,              # trained in place
     y_train = Targets(*(None if t is None else t.to(device) for t in split_targets(train, loss)))
     x_val = model_inputs(model, val)
     opt = make_optimizer(model, recipe)
-    torch.manual_seed(recipe.seed)
-    shuffle = torch.Generator().manual_seed(recipe.seed)
     config, data = _run_config(model, loss, recipe, bf16), data_fingerprint(train=train, val=val)
     out_dir = Path(out_dir) if out_dir is not None else None
-    history, best = [], {'score': -math.inf, 'epoch': 0, 'state': None}
-    start = 1
-    if resume and out_dir is not None and (out_dir/'last.pt').exists():
-        ck = read_resume_state(out_dir/'last.pt', config, data)
-        try:
-            model.load_state_dict(ck['model']); opt.load_state_dict(ck['optimizer'])
-            torch.set_rng_state(ck['rng']); shuffle.set_state(ck['shuffle'])
-        except (RuntimeError, ValueError, KeyError, TypeError) as e:
-            raise ValueError(f"{out_dir/'last.pt'}: cannot resume from it ({one_line(e)}); delete it to start over") from None
-        history, best, start = ck['history'], ck['best'], ck['epoch'] + 1
-    n = len(train)
-    bar = tqdm(range(start, recipe.epochs + 1), desc='epochs', disable=quiet, initial=start - 1, total=recipe.epochs)
-    for epoch in bar:
-        t0 = time.perf_counter()
-        lr = learning_rate(recipe, epoch)
-        for group in opt.param_groups: group['lr'] = lr
-        perm, total, parts = torch.randperm(n, generator=shuffle).to(device), 0.0, {}
-        for i in tqdm(range(0, n, recipe.batch_size), desc=f'epoch {epoch}', leave=False, disable=quiet):
-            idx = perm[i:i + recipe.batch_size]
-            l, p = train_step(model, opt, tuple(x[idx] for x in x_train),
-                              Targets(*(None if t is None else t[idx] for t in y_train)), loss, recipe.clip, bf16)
-            total += l * len(idx)
-            for k, v in p.items(): parts[k] = parts.get(k, 0.0) + v * len(idx)
-        scores = evaluate(model, val, x_val, bf16=bf16)
-        row = {'epoch': epoch, 'lr': lr, 'loss': total / n, 'parts': {k: v / n for k, v in parts.items()},
-               'val': scores, 'seconds': time.perf_counter() - t0}
-        history.append(row)
-        if scores['seg_type'] > best['score']:
-            best = {'score': scores['seg_type'], 'epoch': epoch, 'state': copy.deepcopy(model.state_dict())}
-            if out_dir is not None: save_checkpoint(best['state'], out_dir/'best.pt')
-        if out_dir is not None:
-            save_checkpoint({'model': model.state_dict(), 'optimizer': opt.state_dict(), 'epoch': epoch, 'history': history,
-                             'best': best, 'rng': torch.get_rng_state(), 'shuffle': shuffle.get_state(), 'config': config,
-                             'data': data}, out_dir/'last.pt')
-        bar.set_postfix(loss=f"{row['loss']:.4f}", val_type=f"{scores['seg_type']:.2f}", best=f"{best['score']:.2f}@{best['epoch']}")
-        if on_epoch_end is not None: on_epoch_end(row)
-    if best['state'] is not None: model.load_state_dict(best['state'])
+    step = lambda idx: train_step(model, opt, tuple(x[idx] for x in x_train),
+                                  Targets(*(None if t is None else t[idx] for t in y_train)), loss, recipe.clip, bf16)
+    history, best = fit_loop(model, opt, len(train), step, lambda: evaluate(model, val, x_val, bf16=bf16), recipe, 'seg_type',
+                             out_dir, resume, quiet, on_epoch_end, config, data)
     val_best = history[best['epoch'] - 1]['val'] if best['epoch'] else None
     result = FitResult(model, best['epoch'], val_best, evaluate(model, test, bf16=bf16) if test is not None else None, history)
     if out_dir is not None: write_scores(result, out_dir/'scores.json', config)
