@@ -23,7 +23,8 @@ if __name__ == '__main__':
     n = a.clips
     print(f"teachers with random weights on {a.device} ({torch.cuda.get_device_name() if a.device.startswith('cuda') else f'{torch.get_num_threads()} CPU threads'}), batches of {n} clips")
     if not a.no_decode:
-        from valor_nb.video import load_clip, make_clip
+        from valor_nb.testing import make_clip
+        from valor_nb.video import load_clip
         with tempfile.TemporaryDirectory() as d:
             path = make_clip(Path(d)/'clip.mp4', size=320)
             print(f"decoding (PyAV, 25 fps 320x320 + AAC, 8-fps frames and 48 kHz mono): {1 / timed(lambda: load_clip(path))[0]:6.1f} clips/s")

@@ -1,17 +1,15 @@
 """Benchmark: the ten AVVP numbers for a 1,200-video split, vectorised (valor_nb.metrics) vs a per-video loop.
 
-The loop is tests/metrics_reference.py, a plain transcription of the official procedure. Both get the same random
+The loop is valor_nb.testing.reference_scores, a plain transcription of the official procedure. Both get the same random
 sparse predictions and ground truth; the numbers must be identical (float equality), and the ratio is printed.
 Run: python bench/metrics.py [--videos 1200] [--repeats 5]
 """
 import argparse, sys, time
-from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]/'tests'))
-from metrics_reference import reference_scores  # noqa: E402
-from valor_nb.metrics import AVVP_KEYS, avvp_scores  # noqa: E402
+from valor_nb.metrics import AVVP_KEYS, avvp_scores
+from valor_nb.testing import reference_scores
 
 
 def random_split(n, seed=0):

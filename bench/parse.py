@@ -13,7 +13,8 @@ import torch
 from valor_nb.han import build_han
 from valor_nb.parse import build_extractors, model_windows, parse, whole_seconds, write_parse
 from valor_nb.teachers import build_offline_hub
-from valor_nb.video import decode_video, make_clip
+from valor_nb.testing import make_clip
+from valor_nb.video import decode_video
 
 
 if __name__ == '__main__':

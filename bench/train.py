@@ -2,22 +2,19 @@
 
 Random LLP-shaped videos: VGGish (10, 128), ResNet-152 (80, 2048), R(2+1)D (10, 512). Training: batches of 64 through
 valor_nb.train.train_step (the VALOR loss) after the once-per-split input averaging; validation: 649 videos through
-valor_nb.train.evaluate (model + the ten AVVP numbers). Each is checked against the straightforward computation:
+valor_nb.infer.evaluate (model + the ten AVVP numbers). Each is checked against the straightforward computation:
 training gradients against the plain forward pass on raw features; validation against batch-1 forward passes on raw
-features scored by the per-video metric loop (tests/metrics_reference.py).
+features scored by the per-video metric loop (valor_nb.testing.reference_scores).
 Run: python bench/train.py [--train-videos 1280] [--threads N]
 """
-import argparse, sys, time
-from pathlib import Path
+import argparse, time
 
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]/'tests'))
-from han_reference import reference_forward  # noqa: E402
-from metrics_reference import reference_scores  # noqa: E402
 from valor_nb.data import random_split  # noqa: E402
 from valor_nb.han import build_han  # noqa: E402
 from valor_nb.losses import LOSS_PRESETS, Targets  # noqa: E402
+from valor_nb.testing import reference_forward, reference_scores  # noqa: E402
 from valor_nb.metrics import predictions  # noqa: E402
 from valor_nb.infer import evaluate, model_inputs  # noqa: E402
 from valor_nb.train import RECIPES, make_optimizer, split_targets, train_step  # noqa: E402

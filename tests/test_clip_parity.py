@@ -21,7 +21,8 @@ from transformers import CLIPConfig, CLIPModel
 
 from valor_nb.prompts import LLP_PROMPTS
 from valor_nb.teachers import ClipTeacher, create_clip
-from valor_nb.video import load_clip, make_clip
+from valor_nb.testing import make_clip
+from valor_nb.video import load_clip
 
 SIZES = {'tiny': dict(text=(64, 256, 2, 2), vision=(64, 256, 2, 2, 32), embed=32),
          'ViT-L-14': dict(text=(768, 3072, 12, 12), vision=(1024, 4096, 24, 16, 14), embed=768)}

@@ -2,7 +2,7 @@
 import numpy as np
 from hypothesis import given, settings, strategies as st
 
-from metrics_reference import reference_scores, reference_fidelity
+from valor_nb.testing import reference_fidelity, reference_scores
 from valor_nb.data import load_split
 from valor_nb.metrics import AVVP_KEYS, avvp_scores, label_fidelity, predictions, weak_as_dense, classwise_f
 

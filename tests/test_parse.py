@@ -16,8 +16,9 @@ from valor_nb.parse import (build_parser, events_to_dense, load_model, main, par
 from valor_nb.prompts import load_prompts
 from valor_nb.report import QUICK_SYNTH
 from valor_nb.synth import synth_llp
-from valor_nb.teachers import build_offline_hub, register_tiny_clip
-from valor_nb.video import decode_video, make_clip
+from valor_nb.teachers import build_offline_hub
+from valor_nb.testing import make_clip, register_tiny_clip
+from valor_nb.video import decode_video
 from valor_nb.train import RECIPES, train_model
 
 TINY = 'valor-tiny-clip-768'

@@ -7,8 +7,9 @@ import pytest
 
 from valor_nb.prompts import LLP_CLASSES
 from valor_nb.labels import OUTPUTS, main
-from valor_nb.teachers import build_offline_hub, register_tiny_clip
-from valor_nb.video import audio_segments, frame_number, load_clip, make_clip
+from valor_nb.teachers import build_offline_hub
+from valor_nb.testing import frame_number, make_clip, register_tiny_clip
+from valor_nb.video import audio_segments, load_clip
 
 
 @pytest.fixture(scope='module')

@@ -5,10 +5,10 @@ from dataclasses import replace
 import pytest
 import torch
 
-from han_reference import reference_forward
 from valor_nb.data import random_split, write_llp
 from valor_nb.han import build_han
 from valor_nb.losses import LOSS_PRESETS, LossConfig
+from valor_nb.testing import reference_forward
 from valor_nb.train import RECIPES, main, split_targets, train_model
 
 TINY = dict(hidden=32, ff=64, heads=2)

@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from valor_nb.video import decode_video, frame_number, load_clip, make_clip
+from valor_nb.testing import frame_number, make_clip
+from valor_nb.video import decode_video, load_clip
 
 needs_ffmpeg = pytest.mark.skipif(shutil.which('ffmpeg') is None, reason='the ffmpeg program is not installed (Debian: ffmpeg)')
 

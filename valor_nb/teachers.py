@@ -17,9 +17,9 @@ from .prompts import LLP_PROMPTS, Prompts
 
 
 # %% auto #0
-__all__ = ['TINY_CLIP', 'CLAP_WEIGHTS_HUB', 'clip_state_dict_from_transformers', 'create_clip', 'ClipTeacher',
-           'register_tiny_clip', 'clap_token_grid', 'clap_weights_file', 'read_clap_weights', 'quiet_clap_dependencies',
-           'ClapTeacher', 'use_offline_hub', 'build_offline_hub']
+__all__ = ['CLAP_WEIGHTS_HUB', 'clip_state_dict_from_transformers', 'create_clip', 'ClipTeacher', 'clap_token_grid',
+           'clap_weights_file', 'read_clap_weights', 'quiet_clap_dependencies', 'ClapTeacher', 'use_offline_hub',
+           'build_offline_hub']
 
 # %% ../nbs/07_teachers.ipynb #2764c1c9
 def clip_state_dict_from_transformers(sd:dict) -> dict:
@@ -113,18 +113,6 @@ class ClipTeacher:
         x = torch.cat([self.preprocess(f) for f in frames]) if isinstance(frames, list) else self.preprocess(frames)
         emb = F.normalize(self.model.encode_image(x).float(), dim=-1)
         return emb.cpu().numpy(), (self.scale * emb @ self.text.T).cpu().numpy()
-
-# %% ../nbs/07_teachers.ipynb #a3339b32
-TINY_CLIP = {'embed_dim': 64, 'vision_cfg': {'image_size': 224, 'layers': 1, 'width': 64, 'patch_size': 32},
-             'text_cfg': {'context_length': 77, 'vocab_size': 49408, 'width': 64, 'heads': 1, 'layers': 1}}
-
-def register_tiny_clip(name:str='valor-tiny-clip', embed_dim:int=64) -> str:
-    "Register `TINY_CLIP` (with `embed_dim`; 768 gives VALOR++'s feature size) with open_clip under `name`; returns the name."
-    import open_clip, tempfile
-    d = Path(tempfile.mkdtemp())
-    (d/f'{name}.json').write_text(json.dumps({**TINY_CLIP, 'embed_dim': embed_dim}))
-    open_clip.add_model_config(d)
-    return name
 
 # %% ../nbs/07_teachers.ipynb #96aa3885
 def clap_token_grid(tokens:torch.Tensor) -> torch.Tensor:

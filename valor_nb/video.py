@@ -16,7 +16,7 @@ from .data import N_SEGMENTS
 
 # %% auto #0
 __all__ = ['FPS', 'SAMPLE_RATE', 'CLIP_SECONDS', 'VIDEO_EXTENSIONS', 'ClipError', 'Clip', 'FrameRateSync', 'JpegRoundTrip',
-           'decode_video', 'probe_video', 'load_clip', 'audio_segments', 'frame_number', 'make_clip']
+           'decode_video', 'probe_video', 'load_clip', 'audio_segments']
 
 # %% ../nbs/06a_video.ipynb #25f26b5a
 FPS, SAMPLE_RATE, CLIP_SECONDS = 8, 48_000, 10.0
@@ -176,36 +176,3 @@ def audio_segments(wave:np.ndarray, n:int=N_SEGMENTS) -> np.ndarray:
     "The n one-second segments of a waveform, `(n, L // n)`."
     starts = np.round(np.linspace(0, len(wave), n + 1)).astype(int)[:n]
     return np.stack([wave[s:s + len(wave) // n] for s in starts])
-
-# %% ../nbs/06a_video.ipynb #8d944c19
-def frame_number(image:np.ndarray) -> int:
-    "The frame number a `make_clip` frame shows."
-    g = image.astype(float).mean(-1)
-    half = g.shape[1] // 2
-    return int(round(g[:, :half].mean() / 8)) + 32 * int(round(g[:, half:].mean() / 8))
-
-def make_clip(path:str|Path, seconds:float=10.0, fps:int|Fraction=25, audio:bool=True, size:int=64,
-              rate:int=SAMPLE_RATE, channels:int=1) -> Path:
-    "Write a test mp4: frame i shows its number i; audio a 440 Hz tone of amplitude 0.05 (s + 1) in second s."
-    import av
-    path = Path(path)
-    layout = {1: 'mono', 2: 'stereo'}[channels]
-    with av.open(str(path), 'w') as c:
-        v = c.add_stream('libx264', rate=fps, options={'crf': '0'})
-        v.width = v.height = size; v.pix_fmt = 'yuv444p'
-        a = c.add_stream('aac', rate=rate, layout=layout) if audio else None
-        for i in range(int(round(seconds * fps))):
-            img = np.zeros((size, size, 3), np.uint8)
-            img[:, :size // 2], img[:, size // 2:] = 8 * (i % 32), 8 * (i // 32 % 32)
-            for p in v.encode(av.VideoFrame.from_ndarray(img, format='rgb24')): c.mux(p)
-        for p in v.encode(): c.mux(p)
-        if a is not None:
-            t = np.arange(int(seconds * rate)) / rate
-            tones = [0.05 * (np.floor(t) + 1) * np.sin(2 * np.pi * 440 * t), 0.02 * np.sin(2 * np.pi * 660 * t)][:channels]
-            wave = np.stack(tones).astype(np.float32)
-            for s in range(0, wave.shape[1], 1024):
-                f = av.AudioFrame.from_ndarray(np.ascontiguousarray(wave[:, s:s + 1024]), format='fltp', layout=layout)
-                f.sample_rate, f.pts = rate, s
-                for p in a.encode(f): c.mux(p)
-            for p in a.encode(): c.mux(p)
-    return path
