@@ -136,7 +136,7 @@ def clap_weights_file(weights:str) -> Path:
                                                    f"({type(e).__name__}); {fix}") from None
 
 def read_clap_weights(path:str|Path) -> dict:
-    "The model weights in a laion_clap checkpoint, read safely (laion_clap's own loader unpickles with `weights_only=False`)."
+    "The model weights in a laion_clap checkpoint, read safely (laion_clap's own loader unpickles them without the weights-only guard)."
     ck = read_torch_file(path, 'CLAP checkpoint')
     sd = ck['state_dict'] if isinstance(ck, dict) and isinstance(ck.get('state_dict'), dict) else ck
     sd = {k.removeprefix('module.'): v for k, v in check_state_dict(sd, path).items()}
