@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from .cli import one_line
 from .prompts import LLP_PROMPTS, Prompts, read_utf8
 
 # %% auto #0
@@ -121,7 +122,7 @@ def read_npy(path:Path, shape:tuple, what:str='array', video:str='') -> np.ndarr
     of = f"{what} of video {video}" if video else what
     try: x = np.load(path, mmap_mode='r', allow_pickle=False)
     except Exception as e: raise ValueError(f"{path}: unreadable {what} file{f' for video {video}' if video else ''} "
-                                            f"({type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''})") from None
+                                            f"({type(e).__name__}: {one_line(e)})") from None
     if not isinstance(x, np.ndarray): raise ValueError(f"{path}: a .npz archive, expected one .npy array ({of})")
     if tuple(x.shape) != tuple(shape): raise ValueError(f"{path}: {of} has shape {tuple(x.shape)}, expected {tuple(shape)}")
     if x.dtype.kind not in 'biuf': raise ValueError(f"{path}: {of} has dtype {x.dtype}; expected real numbers (float or int)")

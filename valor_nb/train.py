@@ -127,8 +127,8 @@ def read_resume_state(path:Path, config:dict, data:dict) -> dict:
     fix = 'delete it to start over, or choose another --out'
     missing = [k for k in RESUME_KEYS if not isinstance(ck, dict) or k not in ck]
     if missing: raise ValueError(f"{path}: not a resumable checkpoint of valor_train (no {', '.join(missing)}); {fix}")
-    for what, theirs in (('configuration (model, loss, recipe)', config), ('data', data)):
-        diff = differences(ck['config' if what != 'data' else 'data'], theirs)
+    for what, key, theirs in (('configuration (model, loss, recipe)', 'config', config), ('data', 'data', data)):
+        diff = differences(ck[key], theirs)
         if diff: raise ValueError(f"{path}: written for another {what}: {'; '.join(diff[:3])}"
                                   f"{f' (and {len(diff) - 3} more)' if len(diff) > 3 else ''}; {fix}")
     check_state_dict(ck['model'], path)
