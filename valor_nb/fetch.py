@@ -114,14 +114,14 @@ def hub_size(asset:Asset, name:str, cache_dir:str|None) -> int|None:
     except Exception: return None
 
 def fetch_asset(key:str, dest:Path, cache_dir:str|None=None,
-                done:dict|None=None) -> dict: # the manifest's entries of an earlier run: files already in place are kept
+                done:dict|None=None) -> dict: # the manifest's entries of an earlier run: the same revision, already in place, is kept (not hashed again)
     "Download one asset into the cache and place it in `dest`; its manifest entries by file."
     asset, out, done = ASSETS[key], {}, done or {}
     for name in asset.files:
         src = _hub_file(asset, name, cache_dir)
         revision = next((p.name for p in src.parents if p.parent.name == 'snapshots'), None)
         before = done.get(name, {})
-        if before.get('sha256') and all(Path(p).exists() for p in before.get('placed', [])) and before['sha256'] == sha256(src):
+        if (before.get('revision'), before.get('size')) == (revision, src.stat().st_size) and all(Path(p).exists() for p in before.get('placed', [])):
             out[name] = before; continue
         if name.endswith('.zip'): placed = [str(p) for p in unzip_into(src, dest/asset.dest)]
         else: placed = [str(place_file(src, dest/asset.dest/RENAMED.get(name, name)))]

@@ -122,13 +122,15 @@ def _video_frames(container, stream, fps:int, jpeg:bool) -> tuple:
     "The output frames of `ffmpeg -r fps` (`(N, H, W, 3)` uint8) and the stream's length in seconds."
     sync = FrameRateSync(fps, stream.time_base, stream.guessed_rate, container.start_time or 0, len(container.streams) == 1)
     picture = JpegRoundTrip(fps) if jpeg else (lambda f: f.to_ndarray(format='rgb24'))
-    kept, times, previous = [], [], None
+    kept, pts, previous = [], [], None
     for f in container.decode(stream):
-        copies, n = sync.push(f.pts if f.pts is not None else (times[-1] if times else 0), f.duration)
+        pts.append(f.pts if f.pts is not None else (pts[-1] if pts else 0))   # a frame without a time keeps the last one
+        copies, n = sync.push(pts[-1], f.duration)
         kept += [picture(previous) for _ in range(copies)] + [picture(f) for _ in range(n - copies)]
-        previous = f; times.append(f.pts * stream.time_base if f.pts is not None else times[-1])
+        previous = f
     if previous is None: raise ClipError('no video frames')
     kept += [picture(previous) for _ in range(sync.flush())]
+    times = np.array(pts, float) * float(stream.time_base)
     step = float(np.median(np.diff(times))) if len(times) > 1 else 1 / fps
     return np.stack(kept), float(times[-1] - times[0]) + step
 
