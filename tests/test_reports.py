@@ -14,7 +14,7 @@ pytestmark = pytest.mark.slow   # papermill runs: minutes
 
 def run_notebook(name, tmp_path, **params):
     args = [sys.executable, '-m', 'papermill', str(NBS/name), str(tmp_path/f'out_{name}'), '-k', 'python3', '--cwd', str(tmp_path)]
-    for k, v in params.items(): args += ['-p', k, str(v)]
+    for k, v in params.items(): args += ['-y', f'{k}: {v}'] if isinstance(v, list) else ['-p', k, str(v)]
     env = {**os.environ, 'MPLBACKEND': 'Agg'}
     res = subprocess.run(args, capture_output=True, text=True, env=env)
     assert res.returncode == 0, res.stderr[-3000:]
@@ -29,12 +29,16 @@ def run_notebook(name, tmp_path, **params):
     ('benchmark.ipynb', 'table1', 4, 10),
 ])
 def test_report_notebook_runs_and_writes_its_table(tmp_path, name, table, rows, metrics):
-    figs = run_notebook(name, tmp_path, quick=True, out_dir=tmp_path/'figs')
+    seeds = {} if name == 'fidelity.ipynb' else {'seeds': [0, 1]}
+    figs = run_notebook(name, tmp_path, quick=True, out_dir=tmp_path/'figs', **seeds)
     t = pd.read_csv(figs/f'{table}_synthetic.csv')
     assert len(t) == rows * metrics and t['row'].nunique() == rows
     assert t['source'].str.startswith('synthetic LLP').all() and t['paper'].notna().all()
     md = (figs/f'{table}_synthetic.md').read_text()
     assert 'synthetic LLP' in md and 'Paper: real LLP, as published.' in md
+    if seeds:   # every run kept, seed by seed, for the difference charts and the claims ledger
+        runs = pd.read_csv(figs/f'{table}_runs_synthetic.csv')
+        assert len(runs) == 2 * rows * metrics and sorted(runs['seed'].unique()) == [0, 1] and '2 seed(s)' in md
     assert (figs/f'{table}_synthetic.png').read_bytes()[:4] == b'\x89PNG'
 
 
@@ -53,9 +57,10 @@ def test_thresholds_notebook_writes_table5(tmp_path):
 
 
 def test_classwise_notebook_writes_figures_3_and_4(tmp_path):
-    figs = run_notebook('classwise.ipynb', tmp_path, quick=True, out_dir=tmp_path/'figs')
+    figs = run_notebook('classwise.ipynb', tmp_path, quick=True, out_dir=tmp_path/'figs', seeds=[0, 1])
     t = pd.read_csv(figs/'figures34_synthetic.csv')
     assert len(t) == 50 and set(t['modality']) == {'audio', 'visual'} and t['source'].str.startswith('synthetic LLP').all()
+    assert (t['seeds'] == 2).all() and len(pd.read_csv(figs/'figures34_runs_synthetic.csv')) == 2 * 2 * 2 * 25
     for n in (3, 4): assert (figs/f'figure{n}_synthetic.png').read_bytes()[:4] == b'\x89PNG'
 
 
@@ -77,7 +82,7 @@ def test_qualitative_notebook_draws_figure_5(tmp_path):
 
 
 def test_ave_notebook_writes_table4(tmp_path):
-    figs = run_notebook('ave.ipynb', tmp_path, quick=True, out_dir=tmp_path/'figs')
+    figs = run_notebook('ave.ipynb', tmp_path, quick=True, out_dir=tmp_path/'figs', seeds=[0, 1])
     t = pd.read_csv(figs/'table4_synthetic.csv')
     assert t['row'].tolist() == ['HAN', 'VALOR, one θ = 0 for both teachers', 'VALOR']
     assert t['paper'].tolist()[::2] == [75.3, 80.4] and t['paper'].isna().tolist() == [False, True, False]   # θ = 0: ours only

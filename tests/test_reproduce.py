@@ -34,3 +34,19 @@ def test_bad_parameters_file(tmp_path, cli):
     assert code == 1 and err.startswith(f"valor_reproduce: {tmp_path/'p.yaml'}: not YAML or JSON")
     assert cli(main, '--params', tmp_path/'none.yaml')[1] == f"valor_reproduce: {tmp_path/'none.yaml'}: parameters file not found\n"
     assert cli(main, '--only', 'tables')[0] == 2
+
+
+def test_every_parameter_is_seen_and_strangers_are_refused(tmp_path, cli):
+    "papermill only sees `name = value` lines; valor_reproduce passes only what it sees, so every parameter must be one."
+    import ast, json
+    from valor_nb.reproduce import REPORTS, declared_parameters
+    declared = declared_parameters(NBS)
+    for name in REPORTS:
+        cells = json.loads((Path(NBS)/f'{name}.ipynb').read_text())['cells']
+        src = next(''.join(c['source']) for c in cells if 'parameters' in c['metadata'].get('tags', []))
+        assigned = [t.id for node in ast.parse(src).body for t in node.targets]
+        assert all(name in declared[k] for k in assigned), (name, assigned)
+    assert {'vggish', 'labels_a', 'seeds', 'checkpoint_dir', 'ave_dir'} <= set(declared)
+    (tmp_path/'p.yaml').write_text('epoch: 5\n')             # a typo of epochs: refused, not silently ignored
+    code, err = cli(main, '--params', tmp_path/'p.yaml', '--only', 'fidelity', '--nbs', NBS, '--out', tmp_path/'f')
+    assert code == 1 and "unknown parameter(s) ['epoch']" in err

@@ -146,3 +146,15 @@ def test_random_weights_need_no_set_up(clips, tmp_path):
     assert r.returncode == 1 and '3 harvested' in r.stdout, r.stderr[-2000:]          # 1: the split's bad clips
     assert (tmp_path/'home'/'.cache'/'valor_nb'/'offline_hub'/'.valor_nb_offline_hub').is_file()
     assert not (tmp_path/'home'/'.cache'/'huggingface').exists()
+
+
+def test_decoding_workers_change_nothing_and_fp16_needs_a_gpu(clips, tmp_path, cli):
+    d, csv = clips
+    harvest(d, csv, tmp_path/'single')
+    s = harvest(d, csv, tmp_path/'workers', '--shard', '0/1', '--workers', '2')
+    assert s['harvested'] == 3 and len(s['failed']) == 3            # the same clips decoded, the same ones reported
+    for o in OUTPUTS:
+        for f in sorted(p.name for p in (tmp_path/'single'/o).iterdir()):
+            assert np.array_equal(np.load(tmp_path/'single'/o/f), np.load(tmp_path/'workers'/o/f)), (o, f)
+    code, err = cli(main, d, '--split-csv', csv, '--out', tmp_path/'x', '--random-weights', '--precision', 'fp16')
+    assert code == 2 and 'fp16 needs --device cuda' in err

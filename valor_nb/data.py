@@ -4,7 +4,7 @@
 
 # %% ../nbs/01_data.ipynb #ae4f5ea5
 from __future__ import annotations
-import csv, io, os, re, warnings
+import csv, hashlib, io, json, os, re, time, warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -15,10 +15,11 @@ from .cli import one_line
 from .prompts import LLP_PROMPTS, Prompts, read_utf8
 
 # %% auto #0
-__all__ = ['N_SEGMENTS', 'SPLIT_FILES', 'AUDIO_GT_FILES', 'VISUAL_GT_FILE', 'FEATURE_SHAPES', 'ID_PATTERN', 'read_tsv',
-           'video_id', 'check_id', 'read_split', 'DataWarning', 'read_dense_gt', 'read_npy', 'load_arrays',
-           'load_features', 'load_labels', 'atomic_write', 'save_npy', 'LLPSplit', 'audio_gt_path', 'load_split',
-           'gt_rows', 'write_llp', 'random_split']
+__all__ = ['N_SEGMENTS', 'SPLIT_FILES', 'AUDIO_GT_FILES', 'VISUAL_GT_FILE', 'FEATURE_SHAPES', 'ID_PATTERN', 'CACHE_FOLDER',
+           'RACY_SECONDS', 'read_tsv', 'video_id', 'check_id', 'read_split', 'DataWarning', 'read_dense_gt',
+           'atomic_write', 'save_npy', 'read_npy', 'load_arrays', 'cache_folder', 'read_packed', 'write_packed',
+           'load_features', 'load_labels', 'LLPSplit', 'audio_gt_path', 'load_split', 'gt_rows', 'write_llp',
+           'random_split']
 
 # %% ../nbs/01_data.ipynb #7290e1e9
 N_SEGMENTS = 10  # one-second segments per LLP video
@@ -116,6 +117,22 @@ def read_dense_gt(path:str|Path, # eval CSV: filename<TAB>onset<TAB>offset<TAB>e
                       f"{', ...' if len(empty) > 10 else ''}), as the official code drops them", DataWarning, stacklevel=2)
     return gt
 
+# %% ../nbs/01_data.ipynb #e6b79694
+def atomic_write(path:str|Path, write) -> Path:
+    "Call `write(tmp)` on a temporary file beside `path`, then rename it to `path`."
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    write(tmp)
+    os.replace(tmp, path)
+    return path
+
+def save_npy(path:str|Path, x:np.ndarray) -> Path:
+    "Save `x` to `path` atomically."
+    def write(tmp):
+        with open(tmp, 'wb') as f: np.save(f, np.asarray(x))
+    return atomic_write(path, write)
+
 # %% ../nbs/01_data.ipynb #5192127e
 def read_npy(path:Path, shape:tuple, what:str='array', video:str='') -> np.ndarray:
     "The float32 contents of one untrusted `.npy` file, after checking its format, shape, dtype and finiteness."
@@ -136,6 +153,7 @@ def load_arrays(folder:str|Path, # one <11-char id>.npy per video
                 shape:tuple,     # the expected shape of each file
                 what:str='feature', # named in error messages
                 file_stem=video_id, # video name -> file name without .npy (LLP: the 11-character id)
+                cache:bool=True,    # keep (and reuse) a packed copy in the folder's `.valor_cache` (see below)
                ) -> torch.Tensor:
     "Stack `folder/<id>.npy` for every video in `names` into a float32 `(videos, *shape)` tensor, checking each file."
     folder = Path(folder)
@@ -145,9 +163,49 @@ def load_arrays(folder:str|Path, # one <11-char id>.npy per video
     if missing:
         p, n = missing[0]
         raise FileNotFoundError(f"{folder}: {len(missing)} of {len(names)} {what} files missing; first: {p.name} for video {n}")
+    packed = read_packed(folder, names, shape, what, paths) if cache else None
+    if packed is not None: return packed
     out = torch.empty((len(names), *shape), dtype=torch.float32)
     for i, (p, n) in enumerate(zip(paths, names)): out[i] = torch.from_numpy(read_npy(p, shape, what, n))
+    if cache: write_packed(folder, names, shape, what, paths, out)
     return out
+
+# %% ../nbs/01_data.ipynb #ffcde731
+CACHE_FOLDER, RACY_SECONDS = '.valor_cache', 2.0
+
+def cache_folder(folder:Path) -> Path:
+    "Where the packed arrays of `folder` go: `folder/.valor_cache` when `folder` can be written, else the user cache folder."
+    if os.access(folder, os.W_OK): return folder/CACHE_FOLDER
+    base = Path(os.environ.get('XDG_CACHE_HOME') or Path.home()/'.cache')
+    return base/'valor_nb'/hashlib.sha256(str(folder.resolve()).encode()).hexdigest()[:16]
+
+def _packed(folder:Path, names:list, shape:tuple, what:str) -> Path:
+    key = hashlib.sha256(json.dumps([what, list(shape), list(names)]).encode()).hexdigest()[:16]
+    return cache_folder(folder)/f"{key}.npy"
+
+def _stamps(paths:list) -> list:
+    return [[s.st_size, s.st_mtime_ns] for s in map(os.stat, paths)]
+
+def read_packed(folder:Path, names:list, shape:tuple, what:str, paths:list) -> torch.Tensor|None:
+    "The packed array of these files when the cache holds one and no file changed since; None otherwise."
+    packed = _packed(folder, names, shape, what)
+    try:
+        if json.loads(packed.with_suffix('.json').read_text()).get('stamps') != _stamps(paths): return None
+        x = np.load(packed, allow_pickle=False)
+    except (OSError, ValueError): return None
+    if x.dtype != np.float32 or x.shape != (len(names), *shape) or not np.isfinite(x).all(): return None
+    return torch.from_numpy(x)
+
+def write_packed(folder:Path, names:list, shape:tuple, what:str, paths:list, x:torch.Tensor) -> Path|None:
+    "Keep `x`, the checked contents of `paths`, as a packed array with its manifest; None when not cached."
+    stamps = _stamps(paths)
+    if not stamps or time.time_ns() - max(s[1] for s in stamps) < RACY_SECONDS * 1e9: return None
+    packed = _packed(folder, names, shape, what)
+    try:
+        save_npy(packed, x.numpy())
+        atomic_write(packed.with_suffix('.json'), lambda p: p.write_text(json.dumps({'folder': str(folder), 'what': what, 'stamps': stamps})))
+    except OSError: return None
+    return packed
 
 # %% ../nbs/01_data.ipynb #3b3462df
 def load_features(folder:str|Path, names:list, kind:str) -> torch.Tensor:
@@ -163,22 +221,6 @@ def load_labels(folder:str|Path, names:list, n_classes:int=len(LLP_PROMPTS)) -> 
         i = int(bad[0])
         raise ValueError(f"{Path(folder)/(video_id(names[i]) + '.npy')}: labels of video {names[i]} are not 0/1")
     return y
-
-# %% ../nbs/01_data.ipynb #e6b79694
-def atomic_write(path:str|Path, write) -> Path:
-    "Call `write(tmp)` on a temporary file beside `path`, then rename it to `path`."
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    write(tmp)
-    os.replace(tmp, path)
-    return path
-
-def save_npy(path:str|Path, x:np.ndarray) -> Path:
-    "Save `x` to `path` atomically."
-    def write(tmp):
-        with open(tmp, 'wb') as f: np.save(f, np.asarray(x))
-    return atomic_write(path, write)
 
 # %% ../nbs/01_data.ipynb #63fc2db1
 @dataclass

@@ -12,10 +12,11 @@ import torch
 from tqdm import tqdm
 
 from .cli import CommandParser, UsageError, command, report_failures, writable_folder
+from .dist import finish_job, job_shard, shard_device, start_group
 from .data import N_SEGMENTS, atomic_write, read_split, save_npy, video_id
 from .prompts import LLP_PROMPTS, Prompts, harvest, load_prompts
 from .teachers import ClapTeacher, ClipTeacher, clap_weights_file, use_offline_hub
-from .video import VIDEO_EXTENSIONS, ClipError, audio_segments, load_clip
+from .video import VIDEO_EXTENSIONS, ClipError, audio_segments, load_clip, prefetch
 
 # %% auto #0
 __all__ = ['OUTPUTS', 'harvest_clips', 'search_thresholds', 'threshold_table', 'denoise', 'find_video', 'harvest_parser', 'main']
@@ -89,13 +90,6 @@ def find_video(video_dir:Path, name:str) -> Path|None:
             if (video_dir/f"{stem}{ext}").is_file(): return video_dir/f"{stem}{ext}"
     return None
 
-def _shard(text:str) -> tuple:
-    i, _, n = text.partition('/')
-    try: i, n = int(i), int(n)
-    except ValueError: raise UsageError(f"--shard must be i/n, got {text!r}") from None
-    if not 0 <= i < n: raise UsageError(f"--shard {text}: need 0 <= i < n")
-    return i, n
-
 def harvest_parser() -> CommandParser:
     p = CommandParser(prog='valor_harvest', description='Harvest VALOR labels, teacher logits and VALOR++ features from raw clips.')
     p.add_argument('video_dir', help='folder of the clips: <name>.mp4 or <11-char id>.mp4 (also .mkv, .webm, .avi)')
@@ -106,7 +100,9 @@ def harvest_parser() -> CommandParser:
     p.add_argument('--clip-model', default='ViT-L-14'); p.add_argument('--classes', help='class/caption/threshold TSV (default: Table 5)')
     p.add_argument('--random-weights', action='store_true', help='random teachers (offline demos and tests; seeded)')
     p.add_argument('--device', default='cpu'); p.add_argument('--batch-size', type=int, default=8)
-    p.add_argument('--shard', default='0/1', help='i/n: this process takes videos i, i+n, i+2n, ...')
+    p.add_argument('--precision', default='fp32', choices=['fp32', 'bf16', 'fp16'], help="the teachers' autocast: fp32 as officially; bf16, or fp16 on a GPU, for speed")
+    p.add_argument('--workers', type=int, default=0, help='processes decoding clips ahead of the teachers (0: decode in this process)')
+    p.add_argument('--shard', help='i/n: this process takes videos i, i+n, i+2n, ... (job arrays; under torchrun RANK/WORLD_SIZE decide)')
     p.add_argument('--quiet', action='store_true')
     return p
 
@@ -114,8 +110,11 @@ def harvest_parser() -> CommandParser:
 def main(argv:list|None=None):
     "Entry point of `valor_harvest`: exit status 0 when every video of the shard is harvested, 1 when some were skipped."
     a = harvest_parser().parse_args(argv)
-    i, n = _shard(a.shard)
+    shard = job_shard(a.shard)
+    device = shard_device(a.device, shard)
     if a.batch_size < 1: raise UsageError(f"--batch-size must be at least 1, got {a.batch_size}")
+    if a.workers < 0: raise UsageError(f"--workers must be 0 or more, got {a.workers}")
+    if a.precision == 'fp16' and not device.startswith('cuda'): raise UsageError("--precision fp16 needs --device cuda; use bf16 on a CPU")
     if not a.random_weights and a.clap_weights is None: raise UsageError("give --clap-weights (630k-fusion-best.pt or 'download'), or --random-weights for a demo")
     out, video_dir = Path(a.out), Path(a.video_dir)
     if not video_dir.is_dir(): raise FileNotFoundError(f"{video_dir}: video folder not found")
@@ -123,24 +122,28 @@ def main(argv:list|None=None):
     names, weak = read_split(a.split_csv, prompts)
     writable_folder(out)
     if not a.random_weights: clap_weights_file(a.clap_weights)        # missing weights are told before any model is built
-    mine = list(range(len(names)))[i::n]
+    start_group(shard, device)
+    mine = shard.take(range(len(names)))
     done = [k for k in mine if all((out/o/f"{video_id(names[k])}.npy").is_file() for o in OUTPUTS)]
     paths = {k: find_video(video_dir, names[k]) for k in mine if k not in set(done)}
     failed = {names[k]: f"no video file {names[k]} or {video_id(names[k])} ({'/'.join(VIDEO_EXTENSIONS)}) in {video_dir}"
               for k, p in paths.items() if p is None}
     todo = [k for k, p in paths.items() if p is not None]
-    summary_path, harvested = out/f"harvest_summary_{i}of{n}.json", 0
+    summary_path, harvested, tag = out/f"harvest_summary_{shard.tag}.json", 0, f"{shard.index}/{shard.count}"
     try:
         if a.random_weights: use_offline_hub(); torch.manual_seed(0)
         if todo:   # building the teachers takes seconds (minutes for real weights): not for a finished split
-            clip_teacher = ClipTeacher(prompts, a.clip_model, a.clip_weights, a.random_weights, a.device)
-            clap_teacher = ClapTeacher(prompts, a.clap_weights, a.random_weights, device=a.device)
-        bar = tqdm(total=len(todo), desc=f'harvest {a.shard}', disable=a.quiet)
+            clip_teacher = ClipTeacher(prompts, a.clip_model, a.clip_weights, a.random_weights, device, precision=a.precision)
+            clap_teacher = ClapTeacher(prompts, a.clap_weights, a.random_weights, device=device, precision=a.precision)
+        decoded = prefetch(load_clip, [paths[k] for k in todo], a.workers)   # clips decoded ahead, in order
+        bar = tqdm(total=len(todo), desc=f'harvest {tag}', disable=a.quiet)
         for b in range(0, len(todo), a.batch_size):
             batch, clips = [], []
             for k in todo[b:b + a.batch_size]:
-                try: clips.append(load_clip(paths[k])); batch.append(k)
-                except ClipError as e: failed[names[k]] = str(e)
+                _, clip = next(decoded)
+                if isinstance(clip, ClipError): failed[names[k]] = str(clip)
+                elif isinstance(clip, Exception): raise clip
+                else: clips.append(clip); batch.append(k)
             if clips:
                 for k, arrays in zip(batch, harvest_clips(clips, weak[batch], clip_teacher, clap_teacher, prompts)):
                     for o, x in arrays.items(): save_npy(out/o/f"{video_id(names[k])}.npy", x)
@@ -148,9 +151,11 @@ def main(argv:list|None=None):
             bar.update(len(todo[b:b + a.batch_size]))
         bar.close()
     finally:   # written whatever happens: what was harvested, what was skipped and why
-        summary = {'shard': a.shard, 'videos': len(mine), 'harvested': harvested, 'already_done': len(done), 'failed': failed}
+        summary = {'shard': tag, 'videos': len(mine), 'harvested': harvested, 'already_done': len(done), 'failed': failed}
         atomic_write(summary_path, lambda p: p.write_text(json.dumps(summary, indent=1)))
-    print(f"valor_harvest {a.shard}: {harvested} harvested, {len(done)} already done, {len(failed)} failed")
+    job = finish_job(shard, out, 'harvest_summary')                 # torchrun: after every process; rank 0 merges
+    print(f"valor_harvest {tag}: {harvested} harvested, {len(done)} already done, {len(failed)} failed"
+          + (f"; the whole job: {job}" if job else ''))
     if failed:
         print(report_failures(failed, summary_path))
         raise SystemExit(1)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json, sys, time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import torch
@@ -15,20 +16,21 @@ import torch.nn.functional as F
 from tqdm import tqdm
 
 from .cli import CommandParser, UsageError, command, report_failures, writable_folder
+from .dist import finish_job, job_shard, shard_device, start_group
 from .data import FEATURE_SHAPES, atomic_write, gt_rows, read_dense_gt, read_tsv
 from .han import HAN, HAN_PRESETS, build_han, check_state_dict, read_torch_file
 from .infer import load_model, predict
 from .metrics import MAX_SEGMENTS, avvp_scores
 from .prompts import LLP_PROMPTS, Prompts, load_prompts
 from .teachers import ClapTeacher, ClipTeacher, use_offline_hub
-from .video import FPS, SAMPLE_RATE, VIDEO_EXTENSIONS, Clip, ClipError, decode_video, probe_video
-
+from .video import FPS, SAMPLE_RATE, VIDEO_EXTENSIONS, Clip, ClipError, decode_video, prefetch, probe_video
 
 # %% auto #0
 __all__ = ['WINDOW', 'R21D_MEAN', 'R21D_STD', 'BUILT_IN_KINDS', 'MODALITY_OF_STATE', 'STATES_OF_MODALITY', 'EVAL_COLUMNS',
            'whole_seconds', 'window_starts', 'model_windows', 'ClipFeatures', 'ClapFeatures', 'R21DFeatures',
-           'build_extractors', 'build_parser', 'stitch', 'Parse', 'parse', 'timeline_events', 'events_to_dense',
-           'eval_csv', 'timeline_figure', 'write_parse', 'score_parse', 'parse_parser', 'video_files', 'main']
+           'build_extractors', 'Parser', 'build_parser', 'stitch', 'Parse', 'parse', 'timeline_events',
+           'events_to_dense', 'eval_csv', 'timeline_figure', 'write_parse', 'score_parse', 'parse_parser',
+           'video_files', 'main']
 
 # %% ../nbs/11_parse.ipynb #c7fde042
 WINDOW = 10   # seconds per model input: the length of an LLP clip
@@ -63,14 +65,20 @@ def model_windows(clip:Clip, # on whole seconds (`whole_seconds`)
 
 # %% ../nbs/11_parse.ipynb #23cd7a61
 class ClipFeatures:
-    "The `clip` input: CLIP image embeddings of each window's 10 segment frames, `(windows, 10, D)`."
+    "The `clip` input: CLIP image embeddings of each window's 10 segment frames, `(windows, 10, D)`, one embedding per second."
     def __init__(self, teacher:ClipTeacher, batch_size:int=32): self.teacher, self.batch_size = teacher, batch_size
 
-    def __call__(self, clip:Clip, starts:list) -> np.ndarray:
-        "Window `[s, s + 10)` takes `round(linspace(8s, e, 10))`, `e` its last frame (the clip's last for the last window)."
+    def frames(self, clip:Clip, starts:list) -> np.ndarray:
+        "Frame index `(windows, 10)` of each window position: `round(linspace(8s, e, 10))`, a second's frame chosen by the first window showing it."
         ends = [FPS * (s + WINDOW) - 1 if s + WINDOW < clip.seconds else len(clip.frames) - 1 for s in starts]
         idx = np.stack([np.round(np.linspace(FPS * s, e, WINDOW)).astype(int) for s, e in zip(starts, ends)])
-        frames, where = np.unique(idx, return_inverse=True)                    # each distinct frame once
+        second_of = np.asarray(starts)[:, None] + np.arange(WINDOW)
+        seconds, first = np.unique(second_of.ravel(), return_index=True)      # window-major: the first window wins
+        return idx.ravel()[first][np.searchsorted(seconds, second_of)]
+
+    def __call__(self, clip:Clip, starts:list) -> np.ndarray:
+        idx = self.frames(clip, starts)
+        frames, where = np.unique(idx, return_inverse=True)                    # each second's frame embedded once
         emb = np.concatenate([self.teacher(clip.frames[frames[i:i + self.batch_size]])[0]
                               for i in range(0, len(frames), self.batch_size)])
         return emb[where.reshape(idx.shape)]
@@ -133,7 +141,8 @@ def build_extractors(kinds:tuple,               # the feature kinds wanted, e.g.
                      prompts:Prompts=LLP_PROMPTS,
                      clip_model:str='ViT-L-14', clip_weights:str|None='openai',
                      clap_weights:str|None=None, r21d_weights:str|None='kinetics',
-                     random_weights:bool=False, device:str='cpu') -> dict:
+                     random_weights:bool=False, device:str='cpu',
+                     precision:str='fp32') -> dict:     # the teachers' autocast ('bf16', or 'fp16' on a GPU)
     "Feature kind -> extractor, for each of `kinds`."
     unknown = [k for k in kinds if k not in BUILT_IN_KINDS]
     if unknown:
@@ -141,30 +150,37 @@ def build_extractors(kinds:tuple,               # the feature kinds wanted, e.g.
                          f"inputs of the han/valor/valor+ presets and VGGish is not in valor_nb's dependencies; parse raw video with "
                          f"the valor++ preset (built-in: {', '.join(BUILT_IN_KINDS)}), or pass your own extractors to `parse`")
     out = {}
-    if 'clip' in kinds: out['clip'] = ClipFeatures(ClipTeacher(prompts, clip_model, clip_weights, random_weights, device))
-    if 'clap' in kinds: out['clap'] = ClapFeatures(ClapTeacher(prompts, clap_weights, random_weights, device=device))
+    if 'clip' in kinds: out['clip'] = ClipFeatures(ClipTeacher(prompts, clip_model, clip_weights, random_weights, device, precision=precision))
+    if 'clap' in kinds: out['clap'] = ClapFeatures(ClapTeacher(prompts, clap_weights, random_weights, device=device, precision=precision))
     if 'r2plus1d_18' in kinds: out['r2plus1d_18'] = R21DFeatures(r21d_weights, random_weights, device)
     return out
 
 # %% ../nbs/11_parse.ipynb #bc0da325
+class Parser(NamedTuple):
+    "A model with the extractors its inputs need, and how they were made."
+    model: HAN
+    extractors: dict   # feature kind -> extractor(clip, starts)
+    info: dict         # model, checkpoint, weights and precision, for each parse's JSON
+    title: str         # for each timeline picture (says RANDOM WEIGHTS when they are)
+
 def build_parser(checkpoint:str|Path|None=None, # None: a random model (demo)
                  preset:str='valor++', prompts:Prompts=LLP_PROMPTS,
                  clip_model:str='ViT-L-14', clip_weights:str|None='openai',
                  clap_weights:str|None=None, r21d_weights:str|None='kinetics',
-                 random_weights:bool=False, device:str='cpu') -> tuple:
-    "`(model, extractors, info, title)`: the model and its extractors, seeded, and how they were made."
+                 random_weights:bool=False, device:str='cpu', precision:str='fp32') -> Parser:
+    "The model and its extractors, seeded, and how they were made."
     torch.manual_seed(0)
     model = (load_model(checkpoint, preset, len(prompts)) if checkpoint
              else build_han(preset, n_classes=len(prompts)).eval()).to(device)
     extractors = build_extractors(model.input_kinds, prompts, clip_model, clip_weights, clap_weights, r21d_weights,
-                                  random_weights, device)
+                                  random_weights, device, precision)
     weights = lambda w: 'random' if random_weights else w
     info = {'model': {'preset': preset, 'checkpoint': None if checkpoint is None else str(checkpoint), 'random_weights': checkpoint is None},
             'features': {'clip': f"{clip_model} ({weights(clip_weights)})", 'clap': weights(clap_weights),
-                         'r2plus1d_18': weights(r21d_weights)}}
+                         'r2plus1d_18': weights(r21d_weights), 'precision': precision}}
     title = ('RANDOM WEIGHTS (demo, not a trained parser)' if checkpoint is None or random_weights
              else f"{preset}, {Path(checkpoint).name}")
-    return model, extractors, info, title
+    return Parser(model, extractors, info, title)
 
 # %% ../nbs/11_parse.ipynb #582a6eb8
 def stitch(values:np.ndarray,    # (W, 10, ...) one value per window position
@@ -340,6 +356,9 @@ def parse_parser() -> CommandParser:
     p.add_argument('--random-weights', action='store_true', help='random extractors, and a random model without --checkpoint (demos, tests)')
     p.add_argument('--classes', help='class/caption/threshold TSV (default: Table 5)')
     p.add_argument('--threshold', type=float, default=0.5); p.add_argument('--hop', type=int, default=5, help='seconds between window starts (1..10)')
+    p.add_argument('--precision', default='fp32', choices=['fp32', 'bf16', 'fp16'], help="CLIP's and CLAP's autocast (fp16: GPU only)")
+    p.add_argument('--workers', type=int, default=0, help='processes decoding videos ahead of the models (0: decode in this process)')
+    p.add_argument('--shard', help='i/n: this process parses videos i, i+n, ... of the list (job arrays; under torchrun RANK/WORLD_SIZE decide)')
     p.add_argument('--device', default='cpu'); p.add_argument('--quiet', action='store_true')
     return p
 
@@ -360,8 +379,14 @@ def main(argv:list|None=None):
     a = parse_parser().parse_args(argv)
     if a.checkpoint is None and not a.random_weights: raise UsageError('give --checkpoint (or --random-weights for a demo)')
     if not 1 <= a.hop <= WINDOW: raise UsageError(f"--hop must be 1..{WINDOW} seconds, got {a.hop}")
-    videos, prompts, out = video_files(a.videos), load_prompts(a.classes), Path(a.out)
+    if a.workers < 0: raise UsageError(f"--workers must be 0 or more, got {a.workers}")
+    shard = job_shard(a.shard)
+    device = shard_device(a.device, shard)
+    if a.precision == 'fp16' and not device.startswith('cuda'): raise UsageError("--precision fp16 needs --device cuda; use bf16 on a CPU")
+    videos, prompts, out = shard.take(video_files(a.videos)), load_prompts(a.classes), Path(a.out)
     writable_folder(out)                                               # before minutes of model loading and features
+    start_group(shard, device)
+    summary_path = out/('parse_summary.json' if shard.count == 1 else f"parse_summary_{shard.tag}.json")
     failed, parsed = {}, {}
     for video in videos:                                               # a corrupt file costs a second here, not a model build
         try: probe_video(video)
@@ -371,20 +396,23 @@ def main(argv:list|None=None):
         if todo:
             if a.random_weights: use_offline_hub()                    # random CLAP: a stand-in hub, no set-up needed
             model, extractors, info, title = build_parser(a.checkpoint, a.preset, prompts, a.clip_model, a.clip_weights,
-                                                          a.clap_weights, a.r21d_weights, a.random_weights, a.device)
+                                                          a.clap_weights, a.r21d_weights, a.random_weights, device, a.precision)
             info['hop'] = a.hop
-        for video in tqdm(todo, desc='valor_parse', unit='video', disable=a.quiet):
+        for video, clip in tqdm(prefetch(decode_video, todo, a.workers), total=len(todo), desc='valor_parse', unit='video', disable=a.quiet):
             t0 = time.perf_counter()
-            try: p = parse(video, model, extractors, prompts, a.threshold, a.hop)
-            except ClipError as e:
-                failed[str(video)] = str(e); tqdm.write(f"valor_parse: skipped {video}: {e}", file=sys.stderr); continue
+            if isinstance(clip, ClipError):
+                failed[str(video)] = str(clip); tqdm.write(f"valor_parse: skipped {video}: {clip}", file=sys.stderr); continue
+            if isinstance(clip, Exception): raise clip
+            p = parse(clip, model, extractors, prompts, a.threshold, a.hop)
             write_parse(p, out, info, title)
             parsed[str(video)] = {'name': p.name, 'seconds_of_video': round(p.seconds, 3), 'events': len(timeline_events(p)),
                                   'seconds_taken': round(time.perf_counter() - t0, 3)}
     finally:   # written whatever happens
         summary = {'videos': len(videos), 'parsed': parsed, 'failed': failed}
-        atomic_write(out/'parse_summary.json', lambda f: f.write_text(json.dumps(summary, indent=1) + '\n'))
-    print(f"valor_parse: {len(parsed)} of {len(videos)} videos parsed into {out}" + (f"; {len(failed)} failed:" if failed else ''))
+        atomic_write(summary_path, lambda f: f.write_text(json.dumps(summary, indent=1) + '\n'))
+    job = finish_job(shard, out, 'parse_summary')                    # torchrun: after every process; rank 0 merges
+    print(f"valor_parse{'' if shard.count == 1 else f' {shard.index}/{shard.count}'}: {len(parsed)} of {len(videos)} videos parsed "
+          f"into {out}" + (f" (the whole job: {job})" if job else '') + (f"; {len(failed)} failed:" if failed else ''))
     if failed:
-        print(report_failures(failed, out/'parse_summary.json'))
+        print(report_failures(failed, summary_path))
         raise SystemExit(1)

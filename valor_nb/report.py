@@ -20,9 +20,10 @@ from .infer import evaluate, model_inputs, predict
 from .train import RECIPES, Recipe, train_model
 
 # %% auto #0
-__all__ = ['PAPER_TABLES', 'PAPER_CAPTIONS', 'QUICK_SYNTH', 'SYNTH_EPOCHS', 'SYNTH_LR', 'paper_table', 'ReportData',
-           'report_data', 'report_recipe', 'run_row', 'summarize', 'han_labels', 'compare', 'to_markdown',
-           'write_table', 'write_frame', 'bar_chart']
+__all__ = ['PAPER_TABLES', 'PAPER_CAPTIONS', 'QUICK_SYNTH', 'SYNTH_EPOCHS', 'SYNTH_LR', 'QUICK_HAN', 'paper_table', 'ReportData',
+           'report_data', 'report_recipe', 'ReportSetup', 'report_setup', 'run_row', 'summarize', 'seed_runs',
+           'han_labels', 'compare', 'to_markdown', 'write_table', 'write_frame', 'paired_differences', 'bar_chart',
+           'report_table']
 
 # %% ../nbs/08_report.ipynb #a4c23b5d
 PAPER_TABLES = {
@@ -138,8 +139,28 @@ def report_recipe(preset:str, synthetic:bool, epochs:int|None=None, seed:int=0) 
     elif epochs: r = r.shortened(epochs)
     return replace(r, seed=r.seed + seed)
 
+# %% ../nbs/08_report.ipynb #b78f5e5d
+QUICK_HAN = dict(hidden=64, ff=128)   # CI-sized models
+
+@dataclass
+class ReportSetup:
+    "What a training report needs besides its rows."
+    data: ReportData
+    han_overrides: dict|None   # model sizes for `run_row` / `train_model` (narrow when quick)
+    epochs: int|None           # None: the recipe's (see `report_recipe`)
+
+def report_setup(llp_dir:str|None=None, # None: the synthetic LLP
+                 quick:bool=False,      # CI-sized: tiny synthetic data, narrow models, 2 epochs
+                 epochs:int|None=None,
+                 features:dict|None=None, # kind -> folder; its kinds are also the synthetic LLP's
+                 labels:dict|None=None, teachers:dict|None=None) -> ReportSetup:
+    "The data, model sizes and epochs of a training report."
+    synth = replace(QUICK_SYNTH if quick else SynthConfig(), kinds=tuple(features or SynthConfig().kinds))
+    return ReportSetup(report_data(llp_dir, features, labels, teachers, synth), QUICK_HAN if quick else None,
+                       2 if quick and epochs is None else epochs)
+
 # %% ../nbs/08_report.ipynb #2f4701ed
-def run_row(data:ReportData, preset:str, loss:LossConfig|str, seeds=(0,), epochs:int|None=None, split:str='val',
+def run_row(data:ReportData, preset:str, loss:LossConfig|str, seeds=(0, 1, 2), epochs:int|None=None, split:str='val',
             train:LLPSplit|None=None, han_overrides:dict|None=None, keep_models:bool=False) -> list:
     "Train one configuration per seed; the ten numbers on `split` for each (with the models when `keep_models`)."
     out = []
@@ -151,11 +172,16 @@ def run_row(data:ReportData, preset:str, loss:LossConfig|str, seeds=(0,), epochs
     return out
 
 def summarize(rows:dict, keys=AVVP_KEYS) -> tuple:
-    "Mean and standard deviation DataFrames (rows x keys) of `rows`: name -> list of score dicts."
+    "Mean and sample standard deviation (0 for one run) DataFrames (rows x keys) of `rows`: name -> list of score dicts."
     runs = {name: pd.DataFrame(r)[list(keys)] for name, r in rows.items()}
     mean = pd.DataFrame({n: r.mean() for n, r in runs.items()}).T
-    std = pd.DataFrame({n: r.std(ddof=0) for n, r in runs.items()}).T
+    std = pd.DataFrame({n: r.std(ddof=1) if len(r) > 1 else r.mean() * 0 for n, r in runs.items()}).T
     return mean, std
+
+def seed_runs(rows:dict, keys=AVVP_KEYS) -> pd.DataFrame:
+    "Every run of `rows` (name -> one score dict per seed, in seed order) in long form: row, seed, metric, value."
+    return pd.DataFrame([{'row': name, 'seed': i, 'metric': k, 'value': round(float(s[k]), 4)}
+                         for name, runs in rows.items() for i, s in enumerate(runs) for k in keys])
 
 # %% ../nbs/08_report.ipynb #1d032479
 def han_labels(model, split:LLPSplit, threshold:float=0.5) -> dict:
@@ -188,12 +214,15 @@ def to_markdown(table:pd.DataFrame, caption:str, paper_source:str='real LLP') ->
     return '\n'.join(lines) + '\n'
 
 # %% ../nbs/08_report.ipynb #4379ea10
-def write_table(table:pd.DataFrame, name:str, caption:str, out_dir:str|Path, tag:str, paper_source:str='real LLP') -> list:
-    "Write `table` as `<out_dir>/<name>_<tag>.csv` and `.md`; returns the paths."
+def write_table(table:pd.DataFrame, name:str, caption:str, out_dir:str|Path, tag:str, paper_source:str='real LLP',
+                runs:pd.DataFrame|None=None, # `seed_runs` of the same rows: written as `<name>_runs_<tag>.csv`
+               ) -> list:
+    "Write `table` as `<out_dir>/<name>_<tag>.csv` and `.md` (and the runs behind it); returns the paths."
     out_dir = Path(out_dir)
     csv = atomic_write(out_dir/f"{name}_{tag}.csv", lambda p: table.to_csv(p, index=False, lineterminator='\n'))
     md = atomic_write(out_dir/f"{name}_{tag}.md", lambda p: p.write_text(to_markdown(table, caption, paper_source)))
-    return [csv, md]
+    if runs is None: return [csv, md]
+    return [csv, md, atomic_write(out_dir/f"{name}_runs_{tag}.csv", lambda p: runs.to_csv(p, index=False, lineterminator='\n'))]
 
 # %% ../nbs/08_report.ipynb #aba16edb
 def write_frame(df:pd.DataFrame, name:str, caption:str, out_dir:str|Path, tag:str) -> list:
@@ -206,13 +235,35 @@ def write_frame(df:pd.DataFrame, name:str, caption:str, out_dir:str|Path, tag:st
             atomic_write(out_dir/f"{name}_{tag}.md", lambda p: p.write_text(md))]
 
 # %% ../nbs/08_report.ipynb #0dacba09
-def bar_chart(table:pd.DataFrame, path:str|Path, title:str, paper_source:str='real LLP') -> Path:
-    "Paper-vs-ours bars of a `compare` table, one panel per metric, saved as a deterministic PNG."
+def paired_differences(runs:pd.DataFrame, baseline:str) -> pd.DataFrame:
+    "Each row's difference from `baseline`, seed by seed, of `seed_runs` output: mean and std per (row, metric)."
+    wide = runs.pivot_table(index=['metric', 'seed'], columns='row', values='value', sort=False)
+    diff = wide.sub(wide[baseline], axis=0).drop(columns=baseline).stack().rename('diff').reset_index()
+    g = diff.groupby(['row', 'metric'], sort=False)['diff']
+    return pd.DataFrame({'mean': g.mean(), 'std': g.std(ddof=1).fillna(0.0), 'seeds': g.size()}).reset_index()
+
+def _diff_panel(ax, table, runs, baseline, k, rows):
+    paper = table[table['metric'] == k].set_index('row')['paper']
+    d = paired_differences(runs[runs['metric'] == k], baseline).set_index('row').reindex(rows)
+    y = np.arange(len(rows))
+    ax.barh(y - 0.2, paper.reindex(rows) - paper[baseline], 0.4, color='#bbbbbb')
+    ax.barh(y + 0.2, d['mean'], 0.4, xerr=d['std'], color='#3a6ea5')
+    ax.axvline(0, color='black', lw=0.8); ax.tick_params(labelsize=8); ax.invert_yaxis()
+    ax.set_title(f"{k}: difference from baseline", fontsize=8)
+
+def bar_chart(table:pd.DataFrame, path:str|Path, title:str, paper_source:str='real LLP',
+              runs:pd.DataFrame|None=None, # `seed_runs` of the rows: with `baseline`, adds the difference panels
+              baseline:str|None=None,      # the row every other row is compared with
+             ) -> Path:
+    "Paper-vs-ours bars of a `compare` table, one panel per metric (and each row's difference from `baseline`), as a deterministic PNG."
     import matplotlib
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
     keys = list(dict.fromkeys(table['metric'])); rows = list(dict.fromkeys(table['row']))
-    fig, axes = plt.subplots(1, len(keys), figsize=(2.6 * len(keys) + 2.5, 0.45 * len(rows) + 1.6), sharey=True, squeeze=False)
+    diffs = runs is not None and baseline is not None
+    others = [r for r in rows if r != baseline]
+    fig, axes = plt.subplots(1 + diffs, len(keys), figsize=(2.6 * len(keys) + 2.5, (0.45 * len(rows) + 1.6) * (1 + 0.8 * diffs)),
+                             sharey='row', squeeze=False, height_ratios=[len(rows), len(others)] if diffs else None)
     y = np.arange(len(rows))
     for ax, k in zip(axes[0], keys):
         t = table[table['metric'] == k].set_index('row').loc[rows]
@@ -220,10 +271,30 @@ def bar_chart(table:pd.DataFrame, path:str|Path, title:str, paper_source:str='re
         ax.barh(y + 0.2, t['ours'], 0.4, xerr=t['ours_std'], color='#3a6ea5', label='ours')
         ax.set_title(k, fontsize=9); ax.set_xlim(0, 100); ax.tick_params(labelsize=8); ax.invert_yaxis()
     axes[0][0].set_yticks(y, rows, fontsize=8)
+    if diffs:
+        for ax, k in zip(axes[1], keys): _diff_panel(ax, table, runs, baseline, k, others)
+        axes[1][0].set_yticks(np.arange(len(others)), others, fontsize=8)
     handles, labels = axes[0][0].get_legend_handles_labels()
     fig.legend(handles, labels, fontsize=8, loc='lower center', ncol=2, frameon=False)
-    fig.suptitle(f"{title}\nours: {table['source'].iloc[0]}", fontsize=9)
-    fig.tight_layout(rect=(0, 0.08, 1, 1))
+    spread = f"; bars ± std over {runs['seed'].nunique()} seed(s); baseline: {baseline}" if diffs else ''
+    fig.suptitle(f"{title}\nours: {table['source'].iloc[0]}{spread}", fontsize=9)
+    fig.tight_layout(rect=(0, 0.05 if diffs else 0.08, 1, 1))
     path = atomic_write(Path(path), lambda p: fig.savefig(p, format='png', dpi=110, metadata={'Software': None}))
     plt.close(fig)
     return path
+
+# %% ../nbs/08_report.ipynb #a89d7ba0
+def report_table(runs:dict,            # row name -> one score dict per seed
+                 paper:pd.DataFrame,   # the paper's rows, in the order of `runs`
+                 keys:list, name:str, caption:str, source:str, out_dir:str|Path, tag:str,
+                 chart_keys:list|None=None, # the metrics the chart shows (default: `keys`)
+                 baseline:str|None=None,    # the row the difference panels compare with
+                 paper_source:str='real LLP') -> list:
+    "Write a paper-vs-ours table over seeds: CSV, Markdown, per-seed CSV and chart under `out_dir`; returns the paths."
+    mean, std = summarize(runs, keys)
+    table, long = compare(mean, std, paper, keys, source), seed_runs(runs, keys)
+    n = len(next(iter(runs.values())))
+    paths = write_table(table, name, f"{caption}; ours on {source}, {n} seed(s)", out_dir, tag, paper_source, long)
+    shown = table[table['metric'].isin(chart_keys or keys)]
+    paths.append(bar_chart(shown, Path(out_dir)/f"{name}_{tag}.png", caption, paper_source, long, baseline))
+    return paths

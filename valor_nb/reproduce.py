@@ -8,17 +8,28 @@ from pathlib import Path
 
 import pandas as pd
 
+from .claims import ledger_counts
 from .cli import CommandParser, command, writable_folder
 from .prompts import read_utf8
 
 # %% auto #0
-__all__ = ['REPORTS', 'OFFICIAL_PARAMS', 'ROOTED', 'ReportFailed', 'run_report', 'summary', 'reproduce', 'read_params', 'main']
+__all__ = ['REPORTS', 'OFFICIAL_PARAMS', 'ROOTED', 'ReportFailed', 'run_report', 'summary', 'reproduce', 'claims_summary',
+           'declared_parameters', 'check_params', 'read_params', 'main']
 
 # %% ../nbs/09_reproduce.ipynb #fdd418c3
-REPORTS = ('fidelity', 'thresholds', 'labelers', 'ablation', 'benchmark', 'classwise', 'pld', 'qualitative', 'ave')
+REPORTS = ('fidelity', 'thresholds', 'labelers', 'ablation', 'benchmark', 'classwise', 'pld', 'qualitative', 'ave', 'claims')
 
 class ReportFailed(RuntimeError):
     "A report notebook failed; the message names it and keeps its executed copy."
+
+def _ipc_kernel_manager():
+    "A kernel manager that talks to its kernel over local IPC sockets instead of unencrypted TCP (no open ports, no warning)."
+    from jupyter_client.manager import AsyncKernelManager
+    from traitlets import default
+    class IPCKernelManager(AsyncKernelManager):
+        @default('transport')
+        def _default_transport(self): return 'ipc'
+    return IPCKernelManager
 
 def run_report(name:str, params:dict, nbs_dir:str|Path='nbs', runs_dir:str|Path='runs/notebooks', kernel:str='python3') -> Path:
     "Execute `nbs_dir/<name>.ipynb` with the parameters it declares from `params`; the executed copy goes to `runs_dir`."
@@ -28,7 +39,7 @@ def run_report(name:str, params:dict, nbs_dir:str|Path='nbs', runs_dir:str|Path=
     declared = pm.inspect_notebook(str(src))
     dst.parent.mkdir(parents=True, exist_ok=True)
     try: pm.execute_notebook(str(src), str(dst), parameters={k: v for k, v in params.items() if k in declared},
-                             kernel_name=kernel, progress_bar=False)
+                             kernel_name=kernel, progress_bar=False, kernel_manager_class=_ipc_kernel_manager())
     except pm.PapermillExecutionError as e:
         raise ReportFailed(f"{name}.ipynb failed in cell {e.exec_count}: {e.ename}: {e.evalue} (executed copy: {dst})") from None
     return dst
@@ -37,9 +48,10 @@ def run_report(name:str, params:dict, nbs_dir:str|Path='nbs', runs_dir:str|Path=
 def summary(out_dir:str|Path='figures', tag:str='synthetic') -> pd.DataFrame:
     "Headline numbers of every paper-vs-ours table in `out_dir` for source `tag`: ours, paper, difference."
     rows = []
-    for f in sorted(Path(out_dir).glob(f"table*_{tag}.csv")):
+    files = [f for t in ((tag, 'ave') if tag == 'llp' else (tag,)) for f in Path(out_dir).glob(f"table*_{t}.csv")]
+    for f in sorted(files):
         t = pd.read_csv(f)
-        if not {'row', 'metric', 'ours', 'paper'} <= set(t.columns): continue
+        if '_runs_' in f.name or not {'row', 'metric', 'ours', 'paper'} <= set(t.columns): continue
         metric = 'seg_type' if 'seg_type' in set(t['metric']) else t['metric'].iloc[0]
         for r in t[t['metric'] == metric].itertuples():
             rows.append({'table': f.stem.rsplit('_', 1)[0], 'row': r.row, 'metric': metric, 'ours': r.ours, 'paper': r.paper,
@@ -57,11 +69,34 @@ def reproduce(params:dict|None=None, only:list|None=None, nbs_dir='nbs', runs_di
     tag = 'synthetic' if not (params.get('llp_dir') or params.get('data_dir')) else 'llp'
     return summary(params.get('out_dir', 'figures'), tag)
 
+def claims_summary(out_dir:str|Path='figures', tag:str='synthetic') -> str:
+    "One line on the claims ledger of `tag` in `out_dir`: how many of the paper's comparisons hold, and where to read them."
+    path = Path(out_dir)/f"claims_{tag}.csv"
+    if not path.is_file(): return f"claims ledger: {path} not written (run the claims report)"
+    c = ledger_counts(pd.read_csv(path))
+    return (f"claims ledger ({path.with_suffix('.md')}): {c['holds']} hold, {c['within noise']} within noise, {c['reversed']} reversed"
+            + (f", {c['not measured']} not measured" if c['not measured'] else '') + f" (of {sum(c.values())})")
+
 OFFICIAL_PARAMS = {   # the official layout (`valor_fetch DEST`): folders relative to `--root` and to llp_dir
     'llp_dir': 'data', 'checkpoint_dir': 'models',
     'vggish': 'feats/vggish', 'res152': 'feats/res152', 'r2plus1d_18': 'feats/r2plus1d_18',
     'clip': 'CLIP/features', 'clap': 'CLAP/features', 'labels_a': 'CLAP/segment_pseudo_labels', 'labels_v': 'CLIP/segment_pseudo_labels'}
 ROOTED = ('llp_dir', 'data_dir', 'checkpoint_dir', 'ave_dir')   # parameters that `--root` prefixes when relative
+
+def declared_parameters(nbs_dir:str|Path='nbs', reports=REPORTS) -> dict:
+    "Every parameter the report notebooks declare (their `parameters` cells): name -> the notebooks declaring it."
+    import papermill as pm
+    out = {}
+    for name in reports:
+        for k in pm.inspect_notebook(str(Path(nbs_dir)/f"{name}.ipynb")): out.setdefault(k, []).append(name)
+    return out
+
+def check_params(params:dict, source:str, nbs_dir:str|Path='nbs') -> dict:
+    "`params` when every name is a parameter some report notebook declares; a `ValueError` naming the strangers otherwise."
+    known = declared_parameters(nbs_dir)
+    unknown = sorted(k for k in params if k not in known)
+    if unknown: raise ValueError(f"{source}: unknown parameter(s) {unknown}; the report notebooks declare {sorted(known)}")
+    return params
 
 def read_params(path:str|Path|None, root:str|Path|None=None) -> dict:
     "Notebook parameters from a YAML or JSON file (a mapping), or `'official'` (`OFFICIAL_PARAMS`); folders under `root`."
@@ -86,13 +121,17 @@ def main(argv:list|None=None):
     p.add_argument('--params', help="YAML or JSON file of notebook parameters (llp_dir, folders, seeds, epochs, ...), or 'official' for valor_fetch's layout")
     p.add_argument('--root', help="the folder llp_dir, checkpoint_dir and ave_dir are relative to (with --params official: valor_fetch's DEST)")
     p.add_argument('--only', nargs='+', choices=REPORTS, help='run these reports only')
-    p.add_argument('--quick', action='store_true', help='CI-sized runs (quick=True)')
-    p.add_argument('--out', help='where tables and figures go (default: figures)')
+    p.add_argument('--quick', action='store_true', help='CI-sized runs (quick=True), written under runs/quick/figures unless --out')
+    p.add_argument('--out', help='where tables and figures go (default: figures; quick runs: runs/quick/figures)')
     p.add_argument('--nbs', default='nbs'); p.add_argument('--runs', default='runs/notebooks', help='executed notebooks (not for git)')
     a = p.parse_args(argv)
-    params = read_params(a.params, a.root)
+    params = check_params(read_params(a.params, a.root), a.params or 'parameters', a.nbs)
     if a.quick: params['quick'] = True
     if a.out: params['out_dir'] = a.out
+    quick = bool(params.get('quick'))
+    if quick: params.setdefault('out_dir', 'runs/quick/figures')      # never over the committed figures
     writable_folder(params.get('out_dir', 'figures'), '--out'); writable_folder(a.runs, '--runs')
     table = reproduce(params, a.only, a.nbs, a.runs)
+    if quick: print('quick (CI-sized) runs: tiny data, 2 epochs, narrow models; not the committed results')
     with pd.option_context('display.width', 200, 'display.max_rows', 200): print(table.to_string(index=False))
+    print(claims_summary(params.get('out_dir', 'figures'), 'synthetic' if not (params.get('llp_dir') or params.get('data_dir')) else 'llp'))

@@ -17,9 +17,9 @@ from .prompts import LLP_PROMPTS, Prompts
 
 
 # %% auto #0
-__all__ = ['CLAP_WEIGHTS_HUB', 'clip_state_dict_from_transformers', 'create_clip', 'ClipTeacher', 'clap_token_grid',
-           'clap_weights_file', 'read_clap_weights', 'quiet_clap_dependencies', 'ClapTeacher', 'use_offline_hub',
-           'build_offline_hub']
+__all__ = ['PRECISIONS', 'CLAP_WEIGHTS_HUB', 'clip_state_dict_from_transformers', 'create_clip', 'autocast', 'ClipTeacher',
+           'clap_token_grid', 'clap_weights_file', 'read_clap_weights', 'quiet_clap_dependencies', 'ClapTeacher',
+           'use_offline_hub', 'build_offline_hub']
 
 # %% ../nbs/07_teachers.ipynb #2764c1c9
 def clip_state_dict_from_transformers(sd:dict) -> dict:
@@ -82,6 +82,15 @@ def create_clip(model:str='ViT-L-14', # an open_clip model name (or a config reg
     except Exception as e: raise ValueError(f"{weights}: not loadable as {model} weights ({type(e).__name__}: {one_line(e)})") from None
 
 # %% ../nbs/07_teachers.ipynb #6b637955
+PRECISIONS = {'fp32': None, 'bf16': torch.bfloat16, 'fp16': torch.float16}
+
+def autocast(device:str, precision:str='fp32'):
+    "The autocast context of a teacher's forward pass: none for 'fp32', bfloat16 or float16 matrix products otherwise."
+    if precision not in PRECISIONS: raise ValueError(f"precision must be one of {list(PRECISIONS)}, got {precision!r}")
+    kind = torch.device(device).type
+    if precision == 'fp16' and kind != 'cuda': raise ValueError("precision 'fp16' needs a GPU (--device cuda); use 'bf16' on a CPU")
+    return torch.autocast(kind, dtype=PRECISIONS[precision] or torch.float32, enabled=precision != 'fp32')
+
 class ClipTeacher:
     "CLIP as the visual teacher: logits per frame and class, and image embeddings."
     def __init__(self, prompts:Prompts=LLP_PROMPTS,
@@ -89,11 +98,13 @@ class ClipTeacher:
                  weights:str|None='openai',   # 'openai', a local weights file (open_clip's or transformers'), or None with random_weights
                  random_weights:bool=False,   # offline demos and tests: no weights at all
                  device:str='cpu',
-                 quick_gelu:bool=True):       # the activation OpenAI's weights were trained with
+                 quick_gelu:bool=True,        # the activation OpenAI's weights were trained with
+                 precision:str='fp32'):       # 'fp32' (as officially), 'bf16' or 'fp16' (GPU) autocast for the images
+        autocast(device, precision)           # an unknown or impossible precision fails here, before the model is built
         import open_clip
         if not random_weights and weights is None: raise ValueError("ClipTeacher: give weights ('openai' or a file) or random_weights=True")
         self.model = create_clip(model, None if random_weights else weights, quick_gelu, device)
-        self.device, self.size = device, self.model.visual.image_size
+        self.device, self.size, self.precision = device, self.model.visual.image_size, precision
         self.mean, self.std = (torch.tensor(x, device=device).view(1, 3, 1, 1) for x in (open_clip.OPENAI_DATASET_MEAN, open_clip.OPENAI_DATASET_STD))
         with torch.no_grad():
             text = self.model.encode_text(open_clip.get_tokenizer(model)(list(prompts.clip_captions)).to(device))
@@ -111,7 +122,7 @@ class ClipTeacher:
     def __call__(self, frames:np.ndarray|list) -> tuple:
         "Image embeddings `(N, D)` (L2-normalised) and logits `(N, C)` of frames `(N, H, W, 3)`, or of a list of such arrays."
         x = torch.cat([self.preprocess(f) for f in frames]) if isinstance(frames, list) else self.preprocess(frames)
-        emb = F.normalize(self.model.encode_image(x).float(), dim=-1)
+        with autocast(self.device, self.precision): emb = F.normalize(self.model.encode_image(x).float(), dim=-1)
         return emb.cpu().numpy(), (self.scale * emb @ self.text.T).cpu().numpy()
 
 # %% ../nbs/07_teachers.ipynb #96aa3885
@@ -157,7 +168,9 @@ class ClapTeacher:
     def __init__(self, prompts:Prompts=LLP_PROMPTS,
                  weights:str|None=None,       # a local laion_clap fusion checkpoint (630k-fusion-best.pt), or 'download'
                  random_weights:bool=False,   # offline demos and tests
-                 amodel:str='HTSAT-tiny', device:str='cpu'):
+                 amodel:str='HTSAT-tiny', device:str='cpu',
+                 precision:str='fp32'):       # 'fp32' (as officially), 'bf16' or 'fp16' (GPU) autocast for the audio
+        autocast(device, precision)
         if not random_weights and weights is None:
             raise ValueError("ClapTeacher: give the path of a laion_clap fusion checkpoint (630k-fusion-best.pt), 'download', or random_weights=True")
         path = None if random_weights else clap_weights_file(weights)
@@ -168,14 +181,22 @@ class ClapTeacher:
             try: self.clap.model.load_state_dict(read_clap_weights(path))
             except RuntimeError as e: raise ValueError(f"{path}: not a laion_clap fusion checkpoint of {amodel} ({one_line(e)})") from None
         self.clap.eval()
+        self.device, self.precision = device, precision
         with torch.no_grad():
             self.text = F.normalize(self.clap.get_text_embedding(list(prompts.clap_captions), use_tensor=True).float(), dim=-1).cpu()
             self.scale = float(self.clap.model.logit_scale_a.exp())
 
     @torch.no_grad()
+    def _embed(self, x:np.ndarray) -> torch.Tensor:
+        "laion_clap's `get_audio_embedding_from_data` of waveforms `(N, S)`, its int16 quantisation included, under this teacher's autocast."
+        from laion_clap.training.data import float32_to_int16, int16_to_float32
+        q = torch.from_numpy(int16_to_float32(float32_to_int16(np.asarray(x, np.float32))))
+        with autocast(self.device, self.precision): return self.clap.get_audio_embedding_from_data(q, use_tensor=True).float()
+
+    @torch.no_grad()
     def __call__(self, segments:np.ndarray) -> tuple:
         "Audio embeddings `(N, D)` and logits `(N, C)` of waveform segments `(N, S)` at 48 kHz."
-        emb = F.normalize(torch.from_numpy(self.clap.get_audio_embedding_from_data(np.asarray(segments, np.float32))).float(), dim=-1)
+        emb = F.normalize(self._embed(segments).cpu(), dim=-1)
         return emb.numpy(), (self.scale * emb @ self.text.T).numpy()
 
     @torch.no_grad()
@@ -184,7 +205,7 @@ class ClapTeacher:
         x = np.stack([np.asarray(w, np.float32)[np.round(np.linspace(0, len(w) - 1, 480_000)).astype(int)] for w in waves])
         grabbed = []
         hook = self.clap.model.audio_branch.norm.register_forward_hook(lambda m, i, o: grabbed.append(o))
-        try: self.clap.get_audio_embedding_from_data(x)
+        try: self._embed(x)
         finally: hook.remove()
         return clap_token_grid(grabbed[0].float().cpu()).numpy()
 

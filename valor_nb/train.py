@@ -9,9 +9,11 @@ from dataclasses import dataclass, asdict, replace
 from pathlib import Path
 
 import torch
+import torch.distributed as dist
 from tqdm import tqdm
 
 from .cli import CommandParser, UsageError, command, one_line, writable_folder
+from .dist import job_shard, shard_device, start_group, world
 from .data import FEATURE_SHAPES, LLPSplit, atomic_write, load_split
 from .han import HAN, HANOutput, HAN_PRESETS, build_han, check_state_dict, read_torch_file
 from .infer import evaluate, model_inputs
@@ -20,8 +22,8 @@ from .metrics import AVVP_KEYS
 
 # %% auto #0
 __all__ = ['RECIPES', 'RESUME_KEYS', 'Recipe', 'learning_rate', 'make_optimizer', 'split_targets', 'optimise', 'train_step',
-           'save_checkpoint', 'data_fingerprint', 'differences', 'read_resume_state', 'FitResult', 'fit_loop', 'fit',
-           'write_scores', 'train_model', 'train_parser', 'main', 'format_scores']
+           'save_checkpoint', 'data_fingerprint', 'differences', 'read_resume_state', 'FitResult', 'fit_loop',
+           'SegmentForward', 'fit', 'write_scores', 'train_model', 'train_parser', 'main', 'format_scores']
 
 # %% ../nbs/05_train.ipynb #c25e79f9
 @dataclass(frozen=True)
@@ -94,13 +96,16 @@ def optimise(model:torch.nn.Module, opt:torch.optim.Optimizer, total:torch.Tenso
     opt.step()
 
 def train_step(model:HAN, opt:torch.optim.Optimizer, x:tuple, y:Targets, loss:LossConfig,
-               clip:float|None=1.0, bf16:bool=False) -> tuple:
-    "One optimisation step on batch `(x, y)`; returns the loss and its parts as floats."
+               clip:float|None=1.0, bf16:bool=False,
+               forward=None,       # the forward pass to use (default `model.forward_segments`; under DDP its wrapper)
+               weight:float=1.0,   # the loss's weight in the backward pass (DDP: this process's share of the batch)
+              ) -> tuple:
+    "One optimisation step on batch `(x, y)`; returns the (unweighted) loss and its parts as floats."
     model.train()
     with torch.autocast(x[0].device.type, dtype=torch.bfloat16, enabled=bf16):
-        out = model.forward_segments(*x)
+        out = (forward or model.forward_segments)(*x)
     total, parts = avvp_loss(HANOutput(*(o.float() for o in out)), y, loss)
-    optimise(model, opt, total, clip)
+    optimise(model, opt, total * weight if weight != 1.0 else total, clip)
     return total.item(), {k: v.item() for k, v in parts.items()}
 
 # %% ../nbs/05_train.ipynb #a32a60eb
@@ -197,6 +202,27 @@ def fit_loop(model:torch.nn.Module, opt:torch.optim.Optimizer, n:int, # the mode
     if best['state'] is not None: model.load_state_dict(best['state'])
     return history, best
 
+class SegmentForward(torch.nn.Module):
+    "`model.forward_segments` as a module's `forward`, for `DistributedDataParallel` (which hooks `forward` only)."
+    def __init__(self, model:HAN): super().__init__(); self.model = model
+    def forward(self, *x): return self.model.forward_segments(*x)
+
+def _ddp_step(model, opt, x_train, y_train, loss, recipe, bf16):
+    "`step(indices)` of a DDP run: this process's slice of the batch, weighted by its share; losses summed over processes."
+    from torch.nn.parallel import DistributedDataParallel
+    rank, size = world()
+    net = DistributedDataParallel(SegmentForward(model), find_unused_parameters=True)   # the final norms are unused (as officially)
+    def step(idx):
+        mine = idx.tensor_split(size)[rank]
+        share = len(mine) * size / len(idx)
+        if len(mine) == 0: mine = idx[:1]           # a short last batch: take part in the averaging with weight 0
+        l, p = train_step(model, opt, tuple(x[mine] for x in x_train), Targets(*(None if t is None else t[mine] for t in y_train)),
+                          loss, recipe.clip, bf16, forward=net, weight=share)
+        sums = torch.tensor([l, *p.values()], dtype=torch.float64, device=idx.device) * share / size
+        dist.all_reduce(sums)
+        return sums[0].item(), dict(zip(p, sums[1:].tolist()))
+    return step
+
 def fit(model:HAN,              # trained in place
         train:LLPSplit,         # features and the targets `loss` needs
         val:LLPSplit,           # features and dense ground truth: selects the best epoch
@@ -216,11 +242,13 @@ def fit(model:HAN,              # trained in place
     x_val = model_inputs(model, val)
     opt = make_optimizer(model, recipe)
     config, data = _run_config(model, loss, recipe, bf16), data_fingerprint(train=train, val=val)
-    out_dir = Path(out_dir) if out_dir is not None else None
-    step = lambda idx: train_step(model, opt, tuple(x[idx] for x in x_train),
-                                  Targets(*(None if t is None else t[idx] for t in y_train)), loss, recipe.clip, bf16)
+    rank, size = world()
+    out_dir = Path(out_dir) if out_dir is not None and rank == 0 else None       # DDP: rank 0 writes
+    step = (_ddp_step(model, opt, x_train, y_train, loss, recipe, bf16) if size > 1 else
+            lambda idx: train_step(model, opt, tuple(x[idx] for x in x_train),
+                                   Targets(*(None if t is None else t[idx] for t in y_train)), loss, recipe.clip, bf16))
     history, best = fit_loop(model, opt, len(train), step, lambda: evaluate(model, val, x_val, bf16=bf16), recipe, 'seg_type',
-                             out_dir, resume, quiet, on_epoch_end, config, data)
+                             out_dir, resume, quiet or rank > 0, on_epoch_end, config, data)
     val_best = history[best['epoch'] - 1]['val'] if best['epoch'] else None
     result = FitResult(model, best['epoch'], val_best, evaluate(model, test, bf16=bf16) if test is not None else None, history)
     if out_dir is not None: write_scores(result, out_dir/'scores.json', config)
@@ -289,6 +317,9 @@ def main(argv:list|None=None):
     if a.epochs is not None and a.epochs < 1: raise UsageError(f"--epochs must be at least 1, got {a.epochs}")
     if a.batch_size is not None and a.batch_size < 1: raise UsageError(f"--batch-size must be at least 1, got {a.batch_size}")
     writable_folder(a.out)
+    shard = job_shard(None)                                         # torchrun: DistributedDataParallel over its processes
+    device = shard_device(a.device, shard)
+    start_group(shard, device)
     loss = LOSS_PRESETS[a.loss]
     labels, teachers = _pairs(a.labels, '--labels'), _pairs(a.teachers, '--teachers')
     if a.synthetic:                                                 # the synthetic world sits above training: imported here
@@ -301,10 +332,10 @@ def main(argv:list|None=None):
         val, test = (load_split(a.llp_dir, s, features=feats, audio_gt=a.audio_gt) for s in ('val', 'test'))
     recipe = RECIPES[a.preset] if a.epochs is None else RECIPES[a.preset].shortened(a.epochs)
     recipe = replace(recipe, **{k: v for k, v in (('batch_size', a.batch_size), ('seed', a.seed)) if v is not None})
-    r = train_model(a.preset, train, val, test, loss, recipe, device=a.device, out_dir=a.out, resume=a.resume,
+    r = train_model(a.preset, train, val, test, loss, recipe, device=device, out_dir=a.out, resume=a.resume,
                     quiet=a.quiet, bf16=a.bf16)
     data = 'the synthetic LLP' if a.synthetic else a.llp_dir
-    print(format_scores({'val': r.val, 'test': r.test}, f"{a.preset} / loss {a.loss} on {data}, best epoch {r.best_epoch}"))
+    if shard.index == 0: print(format_scores({'val': r.val, 'test': r.test}, f"{a.preset} / loss {a.loss} on {data}, best epoch {r.best_epoch}"))
 
 # %% ../nbs/05_train.ipynb #d6283be5
 def format_scores(rows:dict, title:str='') -> str:

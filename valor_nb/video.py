@@ -16,7 +16,7 @@ from .data import N_SEGMENTS
 
 # %% auto #0
 __all__ = ['FPS', 'SAMPLE_RATE', 'CLIP_SECONDS', 'VIDEO_EXTENSIONS', 'ClipError', 'Clip', 'FrameRateSync', 'JpegRoundTrip',
-           'decode_video', 'probe_video', 'load_clip', 'audio_segments']
+           'decode_video', 'probe_video', 'load_clip', 'audio_segments', 'prefetch']
 
 # %% ../nbs/06a_video.ipynb #25f26b5a
 FPS, SAMPLE_RATE, CLIP_SECONDS = 8, 48_000, 10.0
@@ -178,3 +178,27 @@ def audio_segments(wave:np.ndarray, n:int=N_SEGMENTS) -> np.ndarray:
     "The n one-second segments of a waveform, `(n, L // n)`."
     starts = np.round(np.linspace(0, len(wave), n + 1)).astype(int)[:n]
     return np.stack([wave[s:s + len(wave) // n] for s in starts])
+
+# %% ../nbs/06a_video.ipynb #a17698aa
+def prefetch(fn, items:list, workers:int=0, ahead:int|None=None):
+    "`(item, fn(item))` for each of `items` in order, computed `ahead` items ahead by `workers` processes; an exception in place of a failed result."
+    if workers < 1:
+        for x in items:
+            try: yield x, fn(x)
+            except Exception as e: yield x, e
+        return
+    import multiprocessing
+    from collections import deque
+    from concurrent.futures import ProcessPoolExecutor
+    todo, running = iter(items), deque()
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context('spawn')) as pool:
+        for x in todo:
+            running.append((x, pool.submit(fn, x)))
+            if len(running) < (ahead or 2 * workers): continue
+            x, f = running.popleft()
+            try: yield x, f.result()
+            except Exception as e: yield x, e
+        while running:
+            x, f = running.popleft()
+            try: yield x, f.result()
+            except Exception as e: yield x, e
