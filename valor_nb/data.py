@@ -17,9 +17,9 @@ from .prompts import LLP_PROMPTS, Prompts, read_utf8
 # %% auto #0
 __all__ = ['N_SEGMENTS', 'SPLIT_FILES', 'AUDIO_GT_FILES', 'VISUAL_GT_FILE', 'FEATURE_SHAPES', 'ID_PATTERN', 'CACHE_FOLDER',
            'RACY_SECONDS', 'read_tsv', 'video_id', 'check_id', 'read_split', 'DataWarning', 'read_dense_gt',
-           'atomic_write', 'save_npy', 'read_npy', 'load_arrays', 'cache_folder', 'read_packed', 'write_packed',
-           'load_features', 'load_labels', 'LLPSplit', 'audio_gt_path', 'load_split', 'gt_rows', 'write_llp',
-           'random_split']
+           'atomic_write', 'save_npy', 'read_npy', 'load_arrays', 'cache_folder', 'packed_path', 'file_stamps',
+           'read_packed', 'write_packed', 'load_features', 'load_labels', 'LLPSplit', 'audio_gt_path', 'load_split',
+           'gt_rows', 'write_llp', 'random_split']
 
 # %% ../nbs/01_data.ipynb #7290e1e9
 N_SEGMENTS = 10  # one-second segments per LLP video
@@ -163,11 +163,13 @@ def load_arrays(folder:str|Path, # one <11-char id>.npy per video
     if missing:
         p, n = missing[0]
         raise FileNotFoundError(f"{folder}: {len(missing)} of {len(names)} {what} files missing; first: {p.name} for video {n}")
-    packed = read_packed(folder, names, shape, what, paths) if cache else None
-    if packed is not None: return packed
+    if cache:                                         # the files' sizes and times, taken before they are read
+        packed, stamps = packed_path(folder, names, shape, what), file_stamps(paths)
+        x = read_packed(packed, stamps, (len(names), *shape))
+        if x is not None: return x
     out = torch.empty((len(names), *shape), dtype=torch.float32)
     for i, (p, n) in enumerate(zip(paths, names)): out[i] = torch.from_numpy(read_npy(p, shape, what, n))
-    if cache: write_packed(folder, names, shape, what, paths, out)
+    if cache: write_packed(packed, stamps, out)
     return out
 
 # %% ../nbs/01_data.ipynb #ffcde731
@@ -179,31 +181,30 @@ def cache_folder(folder:Path) -> Path:
     base = Path(os.environ.get('XDG_CACHE_HOME') or Path.home()/'.cache')
     return base/'valor_nb'/hashlib.sha256(str(folder.resolve()).encode()).hexdigest()[:16]
 
-def _packed(folder:Path, names:list, shape:tuple, what:str) -> Path:
+def packed_path(folder:Path, names:list, shape:tuple, what:str) -> Path:
+    "The packed array of these videos' files of `folder` (its manifest: the same name, `.json`)."
     key = hashlib.sha256(json.dumps([what, list(shape), list(names)]).encode()).hexdigest()[:16]
     return cache_folder(folder)/f"{key}.npy"
 
-def _stamps(paths:list) -> list:
+def file_stamps(paths:list) -> list:
+    "Size and modification time (ns) of each file: what tells a changed file."
     return [[s.st_size, s.st_mtime_ns] for s in map(os.stat, paths)]
 
-def read_packed(folder:Path, names:list, shape:tuple, what:str, paths:list) -> torch.Tensor|None:
-    "The packed array of these files when the cache holds one and no file changed since; None otherwise."
-    packed = _packed(folder, names, shape, what)
+def read_packed(packed:Path, stamps:list, shape:tuple) -> torch.Tensor|None:
+    "The packed array when its manifest holds `stamps` (no file changed) and it has `shape`, finite float32; None otherwise."
     try:
-        if json.loads(packed.with_suffix('.json').read_text()).get('stamps') != _stamps(paths): return None
+        if json.loads(packed.with_suffix('.json').read_text()).get('stamps') != stamps: return None
         x = np.load(packed, allow_pickle=False)
     except (OSError, ValueError): return None
-    if x.dtype != np.float32 or x.shape != (len(names), *shape) or not np.isfinite(x).all(): return None
+    if x.dtype != np.float32 or x.shape != tuple(shape) or not np.isfinite(x).all(): return None
     return torch.from_numpy(x)
 
-def write_packed(folder:Path, names:list, shape:tuple, what:str, paths:list, x:torch.Tensor) -> Path|None:
-    "Keep `x`, the checked contents of `paths`, as a packed array with its manifest; None when not cached."
-    stamps = _stamps(paths)
+def write_packed(packed:Path, stamps:list, x:torch.Tensor) -> Path|None:
+    "Keep `x`, the checked contents of files with `stamps`, and its manifest; None when not cached (recent files, no room)."
     if not stamps or time.time_ns() - max(s[1] for s in stamps) < RACY_SECONDS * 1e9: return None
-    packed = _packed(folder, names, shape, what)
     try:
         save_npy(packed, x.numpy())
-        atomic_write(packed.with_suffix('.json'), lambda p: p.write_text(json.dumps({'folder': str(folder), 'what': what, 'stamps': stamps})))
+        atomic_write(packed.with_suffix('.json'), lambda p: p.write_text(json.dumps({'stamps': stamps})))
     except OSError: return None
     return packed
 

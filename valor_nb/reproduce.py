@@ -13,8 +13,8 @@ from .cli import CommandParser, command, writable_folder
 from .prompts import read_utf8
 
 # %% auto #0
-__all__ = ['REPORTS', 'OFFICIAL_PARAMS', 'ROOTED', 'ReportFailed', 'run_report', 'summary', 'reproduce', 'claims_summary',
-           'declared_parameters', 'check_params', 'read_params', 'main']
+__all__ = ['REPORTS', 'OFFICIAL_PARAMS', 'ROOTED', 'ReportFailed', 'run_report', 'summary', 'reproduce', 'source_tag',
+           'claims_summary', 'declared_parameters', 'check_params', 'read_params', 'main']
 
 # %% ../nbs/09_reproduce.ipynb #fdd418c3
 REPORTS = ('fidelity', 'thresholds', 'labelers', 'ablation', 'benchmark', 'classwise', 'pld', 'qualitative', 'ave', 'claims')
@@ -66,8 +66,11 @@ def reproduce(params:dict|None=None, only:list|None=None, nbs_dir='nbs', runs_di
         if name not in REPORTS: raise ReportFailed(f"unknown report {name!r}; expected some of {list(REPORTS)}")
         log(f"running {name}.ipynb ...")
         run_report(name, params, nbs_dir, runs_dir)
-    tag = 'synthetic' if not (params.get('llp_dir') or params.get('data_dir')) else 'llp'
-    return summary(params.get('out_dir', 'figures'), tag)
+    return summary(params.get('out_dir', 'figures'), source_tag(params))
+
+def source_tag(params:dict) -> str:
+    "The tag of the files the reports write with `params`: 'llp' for real data, else 'synthetic'."
+    return 'llp' if params.get('llp_dir') or params.get('data_dir') else 'synthetic'
 
 def claims_summary(out_dir:str|Path='figures', tag:str='synthetic') -> str:
     "One line on the claims ledger of `tag` in `out_dir`: how many of the paper's comparisons hold, and where to read them."
@@ -134,4 +137,4 @@ def main(argv:list|None=None):
     table = reproduce(params, a.only, a.nbs, a.runs)
     if quick: print('quick (CI-sized) runs: tiny data, 2 epochs, narrow models; not the committed results')
     with pd.option_context('display.width', 200, 'display.max_rows', 200): print(table.to_string(index=False))
-    print(claims_summary(params.get('out_dir', 'figures'), 'synthetic' if not (params.get('llp_dir') or params.get('data_dir')) else 'llp'))
+    print(claims_summary(params.get('out_dir', 'figures'), source_tag(params)))
