@@ -32,11 +32,11 @@ if __name__ == '__main__':
     frames = [rng.integers(0, 256, (10, 360, 480, 3), dtype=np.uint8) for _ in range(n)]
     waves = [rng.standard_normal(480_000).astype(np.float32) * 0.1 for _ in range(n)]
     torch.manual_seed(0)
-    clip = ClipTeacher(model='ViT-L-14', random_weights=True, device=a.device)
+    clip = ClipTeacher(model='ViT-L-14', weights=None, device=a.device)
     t, _ = timed(lambda: clip(frames))
     print(f"CLIP ViT-L-14, 10 frames per clip:            {n / t:6.2f} clips/s  ({t / n:.3f} s per clip)")
     build_offline_hub()
-    clap = ClapTeacher(random_weights=True, device=a.device)
+    clap = ClapTeacher(weights=None, device=a.device)
     t_seg, _ = timed(lambda: clap(np.concatenate([audio_segments(w) for w in waves])))
     t_tok, _ = timed(lambda: clap.token_maps(waves))
     print(f"CLAP HTS-AT tiny, 10 segments per clip:       {n / t_seg:6.2f} clips/s  ({t_seg / n:.3f} s per clip)")

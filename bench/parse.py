@@ -11,7 +11,7 @@ from common import timed   # first: sets up the offline hub before transformers 
 import torch
 
 from valor_nb.han import build_han
-from valor_nb.parse import build_extractors, model_windows, parse, whole_seconds, write_parse
+from valor_nb.parse import RANDOM_EXTRACTORS, build_extractors, model_windows, parse, whole_seconds, write_parse
 from valor_nb.teachers import build_offline_hub
 from valor_nb.testing import make_clip
 from valor_nb.video import decode_video
@@ -27,7 +27,7 @@ if __name__ == '__main__':
     build_offline_hub()
     torch.manual_seed(0)
     model = build_han('valor++').eval().to(a.device)
-    extractors = build_extractors(model.input_kinds, random_weights=True, device=a.device)
+    extractors = build_extractors(model.input_kinds, **RANDOM_EXTRACTORS, device=a.device)
     with tempfile.TemporaryDirectory() as d:
         d = Path(d)
         ten, sixty = make_clip(d/'ten.mp4', size=a.size), make_clip(d/'sixty.mp4', seconds=60, size=a.size)

@@ -42,7 +42,7 @@ def main():
     a = p.parse_args()
     print(machine())
     torch.manual_seed(0)
-    clip_teacher = ClipTeacher(LLP_PROMPTS, a.clip_model, a.clip_weights, random_weights=a.clip_weights is None)
+    clip_teacher = ClipTeacher(LLP_PROMPTS, a.clip_model, a.clip_weights)
     if a.clip_weights is None: clip_teacher.scale = 100.0           # the OpenAI weights' logit scale, not a random model's 14.3
     jpeg, raw = decode_video(a.video), decode_video(a.video, jpeg=False)
     print(f"{a.video}: {len(jpeg.frames)} frames at 8 fps; CLIP {a.clip_model} ({a.clip_weights or 'random weights, logit scale 100'})")
@@ -62,7 +62,7 @@ def main():
 
     if a.clap_weights is None: build_offline_hub()
     torch.manual_seed(0)
-    clap = ClapTeacher(LLP_PROMPTS, a.clap_weights, random_weights=a.clap_weights is None)
+    clap = ClapTeacher(LLP_PROMPTS, a.clap_weights)
     import av
     with av.open(a.video) as c:                                     # the decoding valor_nb used before: -3 dB downmix
         r = av.AudioResampler(format='flt', layout='mono', rate=48000)

@@ -11,7 +11,7 @@ from matplotlib.image import imread
 from valor_nb.data import read_dense_gt
 from valor_nb.han import build_han, to_official_state_dict
 from valor_nb.metrics import avvp_scores
-from valor_nb.parse import (build_parser, events_to_dense, load_model, main, parse, score_parse,
+from valor_nb.parse import (RANDOM_EXTRACTORS, build_parser, events_to_dense, load_model, main, parse, score_parse,
                             timeline_events, whole_seconds, window_starts, write_parse)
 from valor_nb.prompts import load_prompts
 from valor_nb.report import QUICK_SYNTH
@@ -37,7 +37,7 @@ def videos(tmp_path_factory):
 
 def random_kit():
     "The random model and extractors `valor_parse --random-weights` builds (same seed, same order)."
-    return build_parser(clip_model=TINY, random_weights=True)[:2]
+    return build_parser(clip_model=TINY, **RANDOM_EXTRACTORS)[:2]
 
 
 @pytest.fixture(scope='module')
@@ -179,6 +179,8 @@ def test_checkpoints_of_ours_and_official(tmp_path, videos, quick_kit):
 def test_command_line_errors(videos, tmp_path, cli):
     "Usage mistakes exit with status 2, unusable data with 1: one line each, naming the problem."
     assert cli(main, videos/'ten.mp4', '--out', tmp_path) == (2, 'valor_parse: give --checkpoint (or --random-weights for a demo)\n')
+    code, err = cli(main, videos/'ten.mp4', '--out', tmp_path, '--checkpoint', write_state(tmp_path))   # no silent random CLAP
+    assert (code, err) == (2, "valor_parse: the valor++ preset hears CLAP features: give --clap-weights (630k-fusion-best.pt or 'download')\n")
     code, err = cli(main, videos/'ten.mp4', '--out', tmp_path, '--preset', 'valor', '--random-weights')
     assert code == 1 and err.startswith("valor_parse: no built-in extractor for ['vggish', 'res152']") and err.count('\n') == 1
     (tmp_path/'again').mkdir(); make_clip(tmp_path/'again'/'ten.mp4', seconds=2)
@@ -232,5 +234,6 @@ def test_own_class_list(videos, quick_kit, tmp_path, cli):
     assert p.prob.shape == (10, 2, 3) and {e['event'] for e in timeline_events(p)} == {'Kettle', 'Blender', 'Tap'}
     with pytest.raises(ValueError, match=r'the class list \(.*kitchen.tsv\) has 3'):
         parse(videos/'ten.mp4', build_han('valor++').eval(), extractors, kitchen)
-    code, err = cli(main, videos/'ten.mp4', '--out', tmp_path, '--checkpoint', write_state(tmp_path), '--classes', tsv)
+    code, err = cli(main, videos/'ten.mp4', '--out', tmp_path, '--checkpoint', write_state(tmp_path), '--classes', tsv,
+                    '--random-weights')
     assert code == 1 and re.match(r'valor_parse: .*best.pt: the model predicts 25 classes, the class list has 3\n$', err)

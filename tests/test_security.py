@@ -88,7 +88,7 @@ def test_write_llp_writes_both_official_audio_names(tmp_path):
 def clap():
     build_offline_hub()
     torch.manual_seed(0)
-    return ClapTeacher(random_weights=True)
+    return ClapTeacher(weights=None)
 
 
 def test_clap_weights_load_safely_and_exactly(clap, tmp_path):

@@ -13,7 +13,7 @@ SMALL = SynthConfig(n_train=40, n_val=16, n_test=24, kinds=('vggish', 'res152', 
 
 
 def test_deterministic_and_seed_dependent():
-    a, b, c = synth_llp(SMALL), synth_llp(SMALL), synth_llp(SynthConfig(**{**SMALL.__dict__, 'seed': 1}))
+    a, b, c = synth_llp(SMALL), synth_llp(SMALL), synth_llp(replace(SMALL, seed=1))
     for s in ('train', 'val', 'test'):
         assert (a[s].weak == b[s].weak).all() and (a[s].gt_v == b[s].gt_v).all()
         assert all(torch.equal(a[s].features[k], b[s].features[k]) for k in SMALL.kinds)
@@ -43,13 +43,6 @@ def test_a_model_learns_from_it():
     empty = train_model('valor', syn['train'], syn['val'], None, 'valor', replace(recipe, lr_max=0.0, lr_min=0.0),
                         han_overrides=dict(hidden=128, ff=256), quiet=True)
     assert r.val['seg_type'] > 35 and r.val['seg_type'] > empty.val['seg_type'] + 20, (r.val['seg_type'], empty.val['seg_type'])
-
-
-def test_calibration_near_table7():
-    rows = fidelity_rows(synth_llp(SynthConfig(n_train=10, n_val=10, n_test=1200, kinds=()))['test'])
-    paper = {'video labels as segment labels': (79.33, 69.30, 60.69), 'VALOR-generated segment labels': (84.92, 82.80, 76.37)}
-    for row, target in paper.items():
-        assert all(abs(rows[row][m] - t) < 3 for m, t in zip(('a', 'v', 'av'), target)), (row, rows[row])
 
 
 def test_modality_mix_is_the_real_one(llp_dir):

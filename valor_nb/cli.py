@@ -22,9 +22,17 @@ def one_line(e:BaseException) -> str:
     return lines[0] if lines else type(e).__name__
 
 # %% ../nbs/00a_cli.ipynb #d7ffea6f
+class _ShowDefaults(argparse.HelpFormatter):
+    "Help that ends each option's text with its default, where it has a real one and the text does not already say it."
+    def _get_help_string(self, action):
+        text = action.help or ''
+        if action.default in (None, False, argparse.SUPPRESS) or 'default' in text: return text
+        return f"{text} (default: %(default)s)"
+
 class CommandParser(argparse.ArgumentParser):
-    "An `ArgumentParser` whose errors are one line (status 2), with a `--debug` option."
+    "An `ArgumentParser` whose errors are one line (status 2), whose help shows each option's default, with `--debug`."
     def __init__(self, *args, **kw):
+        kw.setdefault('formatter_class', _ShowDefaults)
         super().__init__(*args, **kw)
         self.add_argument('--debug', action='store_true', help='show the full traceback of an error')
 

@@ -97,13 +97,14 @@ def harvest_parser() -> CommandParser:
     p.add_argument('--out', required=True, help='output folder (one sub-folder per output kind)')
     p.add_argument('--clip-weights', default='openai', help="'openai' (download) or a local open_clip weights file")
     p.add_argument('--clap-weights', help="local laion_clap fusion checkpoint (630k-fusion-best.pt), or 'download' (Hugging Face)")
-    p.add_argument('--clip-model', default='ViT-L-14'); p.add_argument('--classes', help='class/caption/threshold TSV (default: Table 5)')
+    p.add_argument('--clip-model', default='ViT-L-14', help='open_clip architecture of the CLIP teacher'); p.add_argument('--classes', help='class/caption/threshold TSV (default: Table 5)')
     p.add_argument('--random-weights', action='store_true', help='random teachers (offline demos and tests; seeded)')
-    p.add_argument('--device', default='cpu'); p.add_argument('--batch-size', type=int, default=8)
+    p.add_argument('--device', default='cpu', help="'cpu', 'cuda' or 'cuda:N' (under torchrun: each rank's own GPU)")
+    p.add_argument('--batch-size', type=int, default=8, help='frames or audio segments per teacher forward pass')
     p.add_argument('--precision', default='fp32', choices=['fp32', 'bf16', 'fp16'], help="the teachers' autocast: fp32 as officially; bf16, or fp16 on a GPU, for speed")
     p.add_argument('--workers', type=int, default=0, help='processes decoding clips ahead of the teachers (0: decode in this process)')
     p.add_argument('--shard', help='i/n: this process takes videos i, i+n, i+2n, ... (job arrays; under torchrun RANK/WORLD_SIZE decide)')
-    p.add_argument('--quiet', action='store_true')
+    p.add_argument('--quiet', action='store_true', help='no progress bar')
     return p
 
 @command('valor_harvest')
@@ -133,8 +134,9 @@ def main(argv:list|None=None):
     try:
         if a.random_weights: use_offline_hub(); torch.manual_seed(0)
         if todo:   # building the teachers takes seconds (minutes for real weights): not for a finished split
-            clip_teacher = ClipTeacher(prompts, a.clip_model, a.clip_weights, a.random_weights, device, precision=a.precision)
-            clap_teacher = ClapTeacher(prompts, a.clap_weights, a.random_weights, device=device, precision=a.precision)
+            weights = lambda w: None if a.random_weights else w
+            clip_teacher = ClipTeacher(prompts, a.clip_model, weights(a.clip_weights), device, precision=a.precision)
+            clap_teacher = ClapTeacher(prompts, weights(a.clap_weights), device=device, precision=a.precision)
         decoded = prefetch(load_clip, [paths[k] for k in todo], a.workers)   # clips decoded ahead, in order
         bar = tqdm(total=len(todo), desc=f'harvest {tag}', disable=a.quiet)
         for b in range(0, len(todo), a.batch_size):

@@ -26,9 +26,9 @@ from .teachers import ClapTeacher, ClipTeacher, use_offline_hub
 from .video import FPS, SAMPLE_RATE, VIDEO_EXTENSIONS, Clip, ClipError, decode_video, prefetch, probe_video
 
 # %% auto #0
-__all__ = ['WINDOW', 'R21D_MEAN', 'R21D_STD', 'BUILT_IN_KINDS', 'MODALITY_OF_STATE', 'STATES_OF_MODALITY', 'EVAL_COLUMNS',
-           'whole_seconds', 'window_starts', 'model_windows', 'ClipFeatures', 'ClapFeatures', 'R21DFeatures',
-           'build_extractors', 'Parser', 'build_parser', 'stitch', 'Parse', 'parse', 'timeline_events',
+__all__ = ['WINDOW', 'R21D_MEAN', 'R21D_STD', 'BUILT_IN_KINDS', 'RANDOM_EXTRACTORS', 'MODALITY_OF_STATE', 'STATES_OF_MODALITY',
+           'EVAL_COLUMNS', 'whole_seconds', 'window_starts', 'model_windows', 'ClipFeatures', 'ClapFeatures',
+           'R21DFeatures', 'build_extractors', 'Parser', 'build_parser', 'stitch', 'Parse', 'parse', 'timeline_events',
            'events_to_dense', 'eval_csv', 'timeline_figure', 'write_parse', 'score_parse', 'parse_parser',
            'video_files', 'main']
 
@@ -98,18 +98,16 @@ R21D_MEAN, R21D_STD = (0.43216, 0.394666, 0.37645), (0.22803, 0.22145, 0.216989)
 
 class R21DFeatures:
     "The `r2plus1d_18` input: torchvision's R(2+1)D-18 without its classifier on each second's 8 frames, `(windows, 10, 512)`."
-    def __init__(self, weights:str|None='kinetics', # 'kinetics' (torchvision's download), a local state_dict file, or None
-                 random_weights:bool=False,          # offline demos and tests
+    def __init__(self, weights:str|None='kinetics', # 'kinetics' (torchvision's download), a local state_dict file; None: random
                  device:str='cpu', batch_size:int=16):
         from torchvision.models.video import R2Plus1D_18_Weights, r2plus1d_18
-        if not random_weights and weights is None: raise ValueError("R21DFeatures: give weights ('kinetics' or a file) or random_weights=True")
-        download = weights == 'kinetics' and not random_weights
+        download = weights == 'kinetics'
         try: self.model = r2plus1d_18(weights=R2Plus1D_18_Weights.KINETICS400_V1 if download else None)
         except Exception as e: raise FileNotFoundError(f"R(2+1)D Kinetics-400 weights could not be downloaded by torchvision "
                                                        f"({type(e).__name__}); give a local state_dict file (--r21d-weights PATH), "
                                                        f"or --random-weights for a demo") from None
         self.model.fc = nn.Identity()
-        if not (random_weights or download):
+        if weights is not None and not download:
             state = check_state_dict(read_torch_file(weights, 'R(2+1)D weights'), weights)
             try: self.model.load_state_dict({k: v for k, v in state.items() if not k.startswith('fc.')})
             except RuntimeError as e: raise ValueError(f"{weights}: not an r2plus1d_18 state_dict ({' '.join(str(e).split())[:300]})") from None
@@ -140,20 +138,22 @@ BUILT_IN_KINDS = ('clip', 'clap', 'r2plus1d_18')
 def build_extractors(kinds:tuple,               # the feature kinds wanted, e.g. `model.input_kinds`
                      prompts:Prompts=LLP_PROMPTS,
                      clip_model:str='ViT-L-14', clip_weights:str|None='openai',
-                     clap_weights:str|None=None, r21d_weights:str|None='kinetics',
-                     random_weights:bool=False, device:str='cpu',
+                     clap_weights:str|None='download', r21d_weights:str|None='kinetics',
+                     device:str='cpu',
                      precision:str='fp32') -> dict:     # the teachers' autocast ('bf16', or 'fp16' on a GPU)
-    "Feature kind -> extractor, for each of `kinds`."
+    "Feature kind -> extractor, for each of `kinds`; a `None` weights argument makes that extractor random."
     unknown = [k for k in kinds if k not in BUILT_IN_KINDS]
     if unknown:
         raise ValueError(f"no built-in extractor for {unknown}: VGGish audio and ResNet-152 frame features are LLP's pre-extracted "
                          f"inputs of the han/valor/valor+ presets and VGGish is not in valor_nb's dependencies; parse raw video with "
                          f"the valor++ preset (built-in: {', '.join(BUILT_IN_KINDS)}), or pass your own extractors to `parse`")
     out = {}
-    if 'clip' in kinds: out['clip'] = ClipFeatures(ClipTeacher(prompts, clip_model, clip_weights, random_weights, device, precision=precision))
-    if 'clap' in kinds: out['clap'] = ClapFeatures(ClapTeacher(prompts, clap_weights, random_weights, device=device, precision=precision))
-    if 'r2plus1d_18' in kinds: out['r2plus1d_18'] = R21DFeatures(r21d_weights, random_weights, device)
+    if 'clip' in kinds: out['clip'] = ClipFeatures(ClipTeacher(prompts, clip_model, clip_weights, device, precision=precision))
+    if 'clap' in kinds: out['clap'] = ClapFeatures(ClapTeacher(prompts, clap_weights, device=device, precision=precision))
+    if 'r2plus1d_18' in kinds: out['r2plus1d_18'] = R21DFeatures(r21d_weights, device)
     return out
+
+RANDOM_EXTRACTORS = dict(clip_weights=None, clap_weights=None, r21d_weights=None)   # `build_extractors(kinds, **RANDOM_EXTRACTORS)`: demos
 
 # %% ../nbs/11_parse.ipynb #bc0da325
 class Parser(NamedTuple):
@@ -166,19 +166,21 @@ class Parser(NamedTuple):
 def build_parser(checkpoint:str|Path|None=None, # None: a random model (demo)
                  preset:str='valor++', prompts:Prompts=LLP_PROMPTS,
                  clip_model:str='ViT-L-14', clip_weights:str|None='openai',
-                 clap_weights:str|None=None, r21d_weights:str|None='kinetics',
-                 random_weights:bool=False, device:str='cpu', precision:str='fp32') -> Parser:
+                 clap_weights:str|None='download', r21d_weights:str|None='kinetics', # None: a random extractor
+                 device:str='cpu', precision:str='fp32') -> Parser:
     "The model and its extractors, seeded, and how they were made."
     torch.manual_seed(0)
     model = (load_model(checkpoint, preset, len(prompts)) if checkpoint
              else build_han(preset, n_classes=len(prompts)).eval()).to(device)
     extractors = build_extractors(model.input_kinds, prompts, clip_model, clip_weights, clap_weights, r21d_weights,
-                                  random_weights, device, precision)
-    weights = lambda w: 'random' if random_weights else w
+                                  device, precision)
+    weights = lambda w: 'random' if w is None else w
+    random = checkpoint is None or any(w is None for k, w in (('clip', clip_weights), ('clap', clap_weights),
+                                                               ('r2plus1d_18', r21d_weights)) if k in model.input_kinds)
     info = {'model': {'preset': preset, 'checkpoint': None if checkpoint is None else str(checkpoint), 'random_weights': checkpoint is None},
             'features': {'clip': f"{clip_model} ({weights(clip_weights)})", 'clap': weights(clap_weights),
                          'r2plus1d_18': weights(r21d_weights), 'precision': precision}}
-    title = ('RANDOM WEIGHTS (demo, not a trained parser)' if checkpoint is None or random_weights
+    title = ('RANDOM WEIGHTS (demo, not a trained parser)' if random
              else f"{preset}, {Path(checkpoint).name}")
     return Parser(model, extractors, info, title)
 
@@ -350,16 +352,17 @@ def parse_parser() -> CommandParser:
     p.add_argument('--out', required=True, help='output folder: NAME.json, NAME_audio.csv, NAME_visual.csv, NAME.png per video')
     p.add_argument('--checkpoint', help='best.pt / last.pt of valor_train, or an official VALOR checkpoint_best.pt')
     p.add_argument('--preset', default='valor++', choices=list(HAN_PRESETS), help='the architecture of the checkpoint')
-    p.add_argument('--clip-model', default='ViT-L-14'); p.add_argument('--clip-weights', default='openai', help="'openai' (download) or a local file")
+    p.add_argument('--clip-model', default='ViT-L-14', help='open_clip architecture of the CLIP feature extractor'); p.add_argument('--clip-weights', default='openai', help="'openai' (download) or a local file")
     p.add_argument('--clap-weights', help="local laion_clap fusion checkpoint (630k-fusion-best.pt), or 'download' (laion_clap fetches it)")
     p.add_argument('--r21d-weights', default='kinetics', help="'kinetics' (torchvision download) or a local state_dict file")
     p.add_argument('--random-weights', action='store_true', help='random extractors, and a random model without --checkpoint (demos, tests)')
     p.add_argument('--classes', help='class/caption/threshold TSV (default: Table 5)')
-    p.add_argument('--threshold', type=float, default=0.5); p.add_argument('--hop', type=int, default=5, help='seconds between window starts (1..10)')
+    p.add_argument('--threshold', type=float, default=0.5, help='segment probability above which an event is on'); p.add_argument('--hop', type=int, default=5, help='seconds between window starts (1..10)')
     p.add_argument('--precision', default='fp32', choices=['fp32', 'bf16', 'fp16'], help="CLIP's and CLAP's autocast (fp16: GPU only)")
     p.add_argument('--workers', type=int, default=0, help='processes decoding videos ahead of the models (0: decode in this process)')
     p.add_argument('--shard', help='i/n: this process parses videos i, i+n, ... of the list (job arrays; under torchrun RANK/WORLD_SIZE decide)')
-    p.add_argument('--device', default='cpu'); p.add_argument('--quiet', action='store_true')
+    p.add_argument('--device', default='cpu', help="'cpu', 'cuda' or 'cuda:N' (under torchrun: each rank's own GPU)")
+    p.add_argument('--quiet', action='store_true', help='no progress bar')
     return p
 
 def video_files(items:list) -> list:
@@ -378,6 +381,8 @@ def main(argv:list|None=None):
     "Entry point of `valor_parse`: exit status 0 when every video is parsed, 1 when some could not be decoded."
     a = parse_parser().parse_args(argv)
     if a.checkpoint is None and not a.random_weights: raise UsageError('give --checkpoint (or --random-weights for a demo)')
+    if a.clap_weights is None and not a.random_weights and HAN_PRESETS[a.preset].audio == 'clap':
+        raise UsageError(f"the {a.preset} preset hears CLAP features: give --clap-weights (630k-fusion-best.pt or 'download')")
     if not 1 <= a.hop <= WINDOW: raise UsageError(f"--hop must be 1..{WINDOW} seconds, got {a.hop}")
     if a.workers < 0: raise UsageError(f"--workers must be 0 or more, got {a.workers}")
     shard = job_shard(a.shard)
@@ -395,8 +400,10 @@ def main(argv:list|None=None):
     try:
         if todo:
             if a.random_weights: use_offline_hub()                    # random CLAP: a stand-in hub, no set-up needed
-            model, extractors, info, title = build_parser(a.checkpoint, a.preset, prompts, a.clip_model, a.clip_weights,
-                                                          a.clap_weights, a.r21d_weights, a.random_weights, device, a.precision)
+            weights = RANDOM_EXTRACTORS if a.random_weights else dict(clip_weights=a.clip_weights, clap_weights=a.clap_weights,
+                                                                      r21d_weights=a.r21d_weights)
+            model, extractors, info, title = build_parser(a.checkpoint, a.preset, prompts, a.clip_model, device=device,
+                                                          precision=a.precision, **weights)
             info['hop'] = a.hop
         for video, clip in tqdm(prefetch(decode_video, todo, a.workers), total=len(todo), desc='valor_parse', unit='video', disable=a.quiet):
             t0 = time.perf_counter()

@@ -126,7 +126,7 @@ def main(argv:list|None=None):
     p.add_argument('--only', nargs='+', choices=REPORTS, help='run these reports only')
     p.add_argument('--quick', action='store_true', help='CI-sized runs (quick=True), written under runs/quick/figures unless --out')
     p.add_argument('--out', help='where tables and figures go (default: figures; quick runs: runs/quick/figures)')
-    p.add_argument('--nbs', default='nbs'); p.add_argument('--runs', default='runs/notebooks', help='executed notebooks (not for git)')
+    p.add_argument('--nbs', default='nbs', help='the folder of the report notebooks'); p.add_argument('--runs', default='runs/notebooks', help='executed notebooks (not for git)')
     a = p.parse_args(argv)
     params = check_params(read_params(a.params, a.root), a.params or 'parameters', a.nbs)
     if a.quick: params['quick'] = True

@@ -95,15 +95,13 @@ class ClipTeacher:
     "CLIP as the visual teacher: logits per frame and class, and image embeddings."
     def __init__(self, prompts:Prompts=LLP_PROMPTS,
                  model:str='ViT-L-14',        # an open_clip model name (or a config registered with add_model_config)
-                 weights:str|None='openai',   # 'openai', a local weights file (open_clip's or transformers'), or None with random_weights
-                 random_weights:bool=False,   # offline demos and tests: no weights at all
+                 weights:str|None='openai',   # 'openai', a local weights file (open_clip's or transformers'); None: random (demos, tests)
                  device:str='cpu',
                  quick_gelu:bool=True,        # the activation OpenAI's weights were trained with
                  precision:str='fp32'):       # 'fp32' (as officially), 'bf16' or 'fp16' (GPU) autocast for the images
         autocast(device, precision)           # an unknown or impossible precision fails here, before the model is built
         import open_clip
-        if not random_weights and weights is None: raise ValueError("ClipTeacher: give weights ('openai' or a file) or random_weights=True")
-        self.model = create_clip(model, None if random_weights else weights, quick_gelu, device)
+        self.model = create_clip(model, weights, quick_gelu, device)
         self.device, self.size, self.precision = device, self.model.visual.image_size, precision
         self.mean, self.std = (torch.tensor(x, device=device).view(1, 3, 1, 1) for x in (open_clip.OPENAI_DATASET_MEAN, open_clip.OPENAI_DATASET_STD))
         with torch.no_grad():
@@ -156,8 +154,10 @@ def read_clap_weights(path:str|Path) -> dict:
 
 # %% ../nbs/07_teachers.ipynb #01657f7d
 def quiet_clap_dependencies():
-    "Silence three harmless warnings raised inside laion_clap's dependencies (timm, torch, torchaudio), there only."
+    "Silence three harmless warnings raised inside laion_clap's dependencies (timm, torch, torchaudio), there only, and transformers' weight-loading bar."
     import warnings
+    from transformers.utils import logging as transformers_logging
+    transformers_logging.disable_progress_bar()   # laion_clap's text tower is loaded from the local hub cache: nothing to watch
     for message, category, module in ((r'Importing from timm\.models\.layers', FutureWarning, r'timm\.'),
                                       (r'torch\.meshgrid', UserWarning, r'torch\.functional'),
                                       (r"Argument 'onesided'", UserWarning, r'torchaudio\.')):
@@ -167,13 +167,10 @@ class ClapTeacher:
     "CLAP as the audio teacher: logits per one-second segment and class, and the token map of the whole clip."
     def __init__(self, prompts:Prompts=LLP_PROMPTS,
                  weights:str|None=None,       # a local laion_clap fusion checkpoint (630k-fusion-best.pt), or 'download'
-                 random_weights:bool=False,   # offline demos and tests
                  amodel:str='HTSAT-tiny', device:str='cpu',
                  precision:str='fp32'):       # 'fp32' (as officially), 'bf16' or 'fp16' (GPU) autocast for the audio
         autocast(device, precision)
-        if not random_weights and weights is None:
-            raise ValueError("ClapTeacher: give the path of a laion_clap fusion checkpoint (630k-fusion-best.pt), 'download', or random_weights=True")
-        path = None if random_weights else clap_weights_file(weights)
+        path = None if weights is None else clap_weights_file(weights)
         quiet_clap_dependencies()
         import laion_clap
         self.clap = laion_clap.CLAP_Module(enable_fusion=True, amodel=amodel, tmodel='roberta', device=device)

@@ -289,8 +289,8 @@ def train_parser() -> CommandParser:
     p = CommandParser(prog='valor_train', description='Train a HAN on an LLP folder and evaluate it (VALOR recipe).')
     p.add_argument('llp_dir', nargs='?', help='folder with the LLP CSV files; the feature and label folders are relative to it (or absolute)')
     p.add_argument('--synthetic', action='store_true', help="train on valor_nb's built-in synthetic LLP instead of LLP_DIR (no data needed)")
-    p.add_argument('--preset', default='valor', choices=list(HAN_PRESETS))
-    p.add_argument('--loss', default='valor', choices=list(LOSS_PRESETS))
+    p.add_argument('--preset', default='valor', choices=list(HAN_PRESETS), help='HAN architecture (Table 1 rows)')
+    p.add_argument('--loss', default='valor', choices=list(LOSS_PRESETS), help='base: weak labels only; kd: distil the teachers; valor: harvested dense labels')
     p.add_argument('--features', nargs='+', metavar='KIND=FOLDER', help=f'feature folders, relative to LLP_DIR; kinds: {", ".join(FEATURE_SHAPES)} '
                    '(official layout: vggish=feats/vggish ... clip=CLIP/features clap=CLAP/features)')
     p.add_argument('--labels', nargs='+', metavar='M=FOLDER', help='harvested label folders, relative to LLP_DIR, M = a or v '
@@ -298,11 +298,13 @@ def train_parser() -> CommandParser:
     p.add_argument('--teachers', nargs='+', metavar='M=FOLDER', help='teacher logit folders, relative to LLP_DIR (for --loss kd)')
     p.add_argument('--audio-gt', default='2020', help="'2020' (published numbers), '2024', or a file")
     p.add_argument('--epochs', type=int, help="shorten the preset's recipe to this many epochs (warm-up scaled)")
-    p.add_argument('--batch-size', type=int); p.add_argument('--seed', type=int)
+    p.add_argument('--batch-size', type=int, help="global batch size (default: the preset's recipe)")
+    p.add_argument('--seed', type=int, help="random seed (default: the preset's recipe)")
     p.add_argument('--out', default='runs/valor', help='checkpoints and scores.json')
     p.add_argument('--resume', action='store_true', help='continue from OUT/last.pt')
-    p.add_argument('--device', default='cpu'); p.add_argument('--bf16', action='store_true')
-    p.add_argument('--quiet', action='store_true')
+    p.add_argument('--device', default='cpu', help="'cpu', 'cuda' or 'cuda:N' (under torchrun: each rank's own GPU)")
+    p.add_argument('--bf16', action='store_true', help='train under bfloat16 autocast')
+    p.add_argument('--quiet', action='store_true', help='no progress bars')
     return p
 
 @command('valor_train')
