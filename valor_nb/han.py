@@ -5,6 +5,7 @@
 # %% ../nbs/03_han.ipynb #abbb17d9
 from __future__ import annotations
 import copy, pickle
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
@@ -19,9 +20,10 @@ from .data import FEATURE_SHAPES
 
 # %% auto #0
 __all__ = ['HAN_PRESETS', 'OFFICIAL_NAMES', 'LAYER_NAMES', 'HANConfig', 'clap_tokens_to_segments_reference',
-           'clap_pooling_matrix', 'to_segments', 'Projections', 'Attention', 'HANLayer', 'HANEncoder', 'HANOutput',
-           'MMILHeads', 'HAN', 'build_han', 'n_params', 'random_inputs', 'read_torch_file', 'check_state_dict',
-           'from_official_name', 'to_official_name', 'to_official_state_dict', 'load_valor_checkpoint']
+           'clap_pooling_matrix', 'to_segments', 'Projections', 'bernoulli_noise', 'noise_source', 'Dropout',
+           'Attention', 'HANLayer', 'HANEncoder', 'HANOutput', 'MMILHeads', 'HAN', 'build_han', 'n_params',
+           'random_inputs', 'read_torch_file', 'check_state_dict', 'from_official_name', 'to_official_name',
+           'to_official_state_dict', 'load_valor_checkpoint']
 
 # %% ../nbs/03_han.ipynb #0176cbf1
 @dataclass(frozen=True)
@@ -82,12 +84,32 @@ class Projections(nn.Module):
     def forward(self, audio, visual2d, visual3d):
         return self.audio(audio), self.fusion(torch.cat([self.visual2d(visual2d), self.visual3d(visual3d)], -1))
 
+# %% ../nbs/03_han.ipynb #865098d4
+def bernoulli_noise(shape, p:float, like:torch.Tensor, generator:torch.Generator|None=None) -> torch.Tensor:
+    "Dropout noise of `shape`: `1 / (1 - p)` with probability `1 - p`, else 0; from `generator` (default: torch's global one)."
+    return torch.empty(shape, dtype=like.dtype, device=like.device).bernoulli_(1 - p, generator=generator).div_(1 - p)
+
+_noise = [bernoulli_noise]      # the noise source every `Dropout` uses: `noise_source` swaps it
+
+@contextmanager
+def noise_source(draw):
+    "Within this block, every `Dropout` takes its noise from `draw(shape, p, like)` instead of `bernoulli_noise`."
+    _noise.append(draw)
+    try: yield
+    finally: _noise.pop()
+
+class Dropout(nn.Module):
+    "`nn.Dropout`, its noise from the current `noise_source`."
+    def __init__(self, p:float): super().__init__(); self.p = p
+    def forward(self, x): return x * _noise[-1](x.shape, self.p, x) if self.training and self.p > 0 else x
+    def extra_repr(self): return f"p={self.p}"
+
 # %% ../nbs/03_han.ipynb #cc9cd587
 class Attention(nn.Module):
     "Multi-head attention, `nn.MultiheadAttention`'s parameters, batch-first."
     def __init__(self, H:int, heads:int, dropout:float):
         super().__init__()
-        self.heads, self.dropout = heads, dropout
+        self.heads, self.drop = heads, Dropout(dropout)
         self.in_proj_weight = nn.Parameter(torch.empty(3 * H, H))
         self.in_proj_bias = nn.Parameter(torch.zeros(3 * H))
         self.out_proj = nn.Linear(H, H)
@@ -100,8 +122,8 @@ class Attention(nn.Module):
         if q is kv: Q, K, V = F.linear(q, W, b).chunk(3, -1)
         else: Q, (K, V) = F.linear(q, W[:H], b[:H]), F.linear(kv, W[H:], b[H:]).chunk(2, -1)
         heads = lambda x: x.reshape(B, -1, self.heads, H // self.heads).transpose(1, 2)
-        out = F.scaled_dot_product_attention(heads(Q), heads(K), heads(V), dropout_p=self.dropout if self.training else 0.0)
-        return self.out_proj(out.transpose(1, 2).reshape(B, L, H))
+        weights = torch.softmax(heads(Q) @ heads(K).transpose(-2, -1) * (H // self.heads) ** -0.5, -1)   # (B, heads, L, S)
+        return self.out_proj((self.drop(weights) @ heads(V)).transpose(1, 2).reshape(B, L, H))
 
 # %% ../nbs/03_han.ipynb #770bd635
 class HANLayer(nn.Module):
@@ -111,7 +133,7 @@ class HANLayer(nn.Module):
         self.self_attn, self.cross_attn = Attention(H, heads, dropout), Attention(H, heads, dropout)
         self.ff1, self.ff2 = nn.Linear(H, ff), nn.Linear(ff, H)
         self.norm1, self.norm2 = nn.LayerNorm(H), nn.LayerNorm(H)
-        self.drop_cross, self.drop_self, self.drop_ff, self.drop_out = (nn.Dropout(dropout) for _ in range(4))
+        self.drop_cross, self.drop_self, self.drop_ff, self.drop_out = (Dropout(dropout) for _ in range(4))
 
     def forward(self, q:torch.Tensor, k:torch.Tensor) -> torch.Tensor:
         q = self.norm1(q + self.drop_cross(self.cross_attn(q, k)) + self.drop_self(self.self_attn(q, q)))

@@ -14,7 +14,7 @@ from .han import HAN, HANConfig, HANOutput, HAN_PRESETS, check_state_dict, load_
 from .metrics import avvp_scores, predictions
 
 # %% auto #0
-__all__ = ['model_inputs', 'predict', 'evaluate', 'load_model']
+__all__ = ['model_inputs', 'predict', 'score_outputs', 'evaluate', 'load_model']
 
 # %% ../nbs/04a_infer.ipynb #cc0dccc7
 def model_inputs(model:HAN, split:LLPSplit) -> tuple:
@@ -37,12 +37,16 @@ def predict(model:HAN, inputs:tuple, batch_size:int=1024, bf16:bool=False) -> HA
         outs.append([t.float().cpu() for t in o])
     return HANOutput(*(torch.cat(ts) for ts in zip(*outs)))
 
+def score_outputs(out:HANOutput, split:LLPSplit, threshold:float=0.5) -> dict:
+    "The ten AVVP numbers of a model's outputs `out` on every video of `split` (which must have dense ground truth)."
+    if split.gt_a is None: raise ValueError(f"{split.source}: no dense ground truth to evaluate against")
+    pa, pv = predictions(out.video_prob, out.frame_prob[:, :, 0], out.frame_prob[:, :, 1], threshold)
+    return avvp_scores(pa, pv, split.gt_a, split.gt_v)
+
 def evaluate(model:HAN, split:LLPSplit, inputs:tuple|None=None, threshold:float=0.5, **kw) -> dict:
     "The ten AVVP numbers of `model` on `split` (which must have dense ground truth)."
     if split.gt_a is None: raise ValueError(f"{split.source}: no dense ground truth to evaluate against")
-    out = predict(model, inputs if inputs is not None else model_inputs(model, split), **kw)
-    pa, pv = predictions(out.video_prob, out.frame_prob[:, :, 0], out.frame_prob[:, :, 1], threshold)
-    return avvp_scores(pa, pv, split.gt_a, split.gt_v)
+    return score_outputs(predict(model, inputs if inputs is not None else model_inputs(model, split), **kw), split, threshold)
 
 # %% ../nbs/04a_infer.ipynb #c1ec6c72
 def load_model(path:str|Path, # ours (`best.pt`, `last.pt`) or an official `checkpoint_best.pt`

@@ -4,8 +4,9 @@
 
 # %% ../nbs/08_report.ipynb #cee6c9bc
 from __future__ import annotations
-import io
-from dataclasses import dataclass, replace
+import hashlib, io, json
+import valor_nb
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -17,13 +18,16 @@ from .losses import LossConfig
 from .metrics import AVVP_KEYS
 from .synth import SynthConfig, synth_llp
 from .infer import evaluate, model_inputs, predict
-from .train import RECIPES, Recipe, train_model
+from .han import HAN_PRESETS, read_torch_file
+from .losses import LOSS_PRESETS
+from .members import train_members
+from .train import RECIPES, FitResult, Recipe, seeded_han, train_model
 
 # %% auto #0
-__all__ = ['PAPER_TABLES', 'PAPER_CAPTIONS', 'QUICK_SYNTH', 'SYNTH_EPOCHS', 'SYNTH_LR', 'QUICK_HAN', 'paper_table', 'ReportData',
-           'report_data', 'report_recipe', 'ReportSetup', 'report_setup', 'run_row', 'summarize', 'seed_runs',
-           'han_labels', 'compare', 'to_markdown', 'write_table', 'write_frame', 'paired_differences', 'bar_chart',
-           'report_table']
+__all__ = ['PAPER_TABLES', 'PAPER_CAPTIONS', 'QUICK_SYNTH', 'SYNTH_EPOCHS', 'SYNTH_LR', 'QUICK_HAN', 'RUN_CACHE', 'paper_table',
+           'ReportData', 'report_data', 'report_recipe', 'ReportSetup', 'report_setup', 'array_digest', 'run_key',
+           'train_runs', 'save_run', 'run_row', 'summarize', 'seed_runs', 'han_labels', 'compare', 'to_markdown',
+           'write_table', 'write_frame', 'paired_differences', 'bar_chart', 'report_table']
 
 # %% ../nbs/08_report.ipynb #a4c23b5d
 PAPER_TABLES = {
@@ -159,14 +163,77 @@ def report_setup(llp_dir:str|None=None, # None: the synthetic LLP
     return ReportSetup(report_data(llp_dir, features, labels, teachers, synth), QUICK_HAN if quick else None,
                        2 if quick and epochs is None else epochs)
 
+# %% ../nbs/08_report.ipynb #ccafbfef
+RUN_CACHE = 'runs/cache'      # relative to where the reports run (the repository root)
+_TRAINING_CODE = ('han', 'losses', 'train', 'members', 'infer', 'metrics')
+_digests = {}
+
+def array_digest(x) -> str:
+    "A hash of an array's dtype, shape and bytes (remembered per array object: large features are hashed once)."
+    if x is None: return 'none'
+    if id(x) not in _digests:
+        t = torch.as_tensor(x).contiguous().cpu()
+        h = hashlib.sha256(f"{t.dtype} {tuple(t.shape)}".encode())
+        h.update(memoryview(t.view(torch.uint8).numpy() if t.dtype == torch.bool else t.numpy()).cast('B'))
+        _digests[id(x)] = (x, h.hexdigest()[:20])       # the array is kept so that its id is not reused
+    return _digests[id(x)][1]
+
+def run_key(preset:str, train:LLPSplit, val:LLPSplit, loss:LossConfig, recipe:Recipe, han_overrides:dict|None, together:bool) -> str:
+    "The run cache's key of one training run: a hash of everything its result depends on."
+    cfg = replace(HAN_PRESETS[preset], n_classes=len(train.prompts), **(han_overrides or {}))
+    kinds = (cfg.audio, cfg.visual2d, cfg.visual3d)
+    arrays = lambda s, extra: [array_digest(s.features.get(k)) for k in kinds] + [array_digest(a) for a in extra]
+    code = hashlib.sha256(b''.join((Path(valor_nb.__file__).parent/f"{m}.py").read_bytes() for m in _TRAINING_CODE)).hexdigest()[:20]
+    what = {'han': asdict(cfg), 'loss': asdict(loss), 'recipe': asdict(recipe), 'together': together, 'torch': torch.__version__, 'code': code,
+            'train': [hashlib.sha256('\n'.join(train.names).encode()).hexdigest()[:20]] + arrays(train, [train.weak] +
+                     [train.labels.get(m) if loss.needs_labels else None for m in 'av'] + [train.teachers.get(m) if loss.needs_teacher else None for m in 'av']),
+            'val': [hashlib.sha256('\n'.join(val.names).encode()).hexdigest()[:20]] + arrays(val, [val.weak, val.gt_a, val.gt_v])}
+    return hashlib.sha256(json.dumps(what, sort_keys=True, default=str).encode()).hexdigest()[:32]
+
+# %% ../nbs/08_report.ipynb #34717959
+def _read_run(path:Path, model) -> FitResult|None:
+    "The cached result at `path` with `model` holding its weights; None when absent or unreadable."
+    if not path.is_file(): return None
+    try:
+        ck = read_torch_file(path, 'run cache entry')
+        model.load_state_dict(ck['state'])
+        return FitResult(model.eval(), ck['best_epoch'], ck['val'], None, ck['history'])
+    except (ValueError, KeyError, TypeError, RuntimeError): return None
+
+def train_runs(preset:str,                   # one architecture (a name of HAN_PRESETS)
+               runs:list,                    # one (train split, loss name or LossConfig, Recipe) per run
+               val:LLPSplit,                 # selects each run's best epoch
+               han_overrides:dict|None=None, device:str='cpu',
+               together:bool|None=None,      # train the missing runs as one batched model; None: on a GPU only
+               cache_dir:str|Path|None=RUN_CACHE, # None: no cache
+               log=None) -> list:
+    "One `FitResult` per run: read from the run cache where it is there, else trained (and cached)."
+    together = str(device).startswith('cuda') if together is None else together
+    runs = [(t, LOSS_PRESETS[l] if isinstance(l, str) else l, r) for t, l, r in runs]
+    paths = [Path(cache_dir)/f"{run_key(preset, t, val, l, r, han_overrides, together)}.pt" if cache_dir else None for t, l, r in runs]
+    out = [_read_run(p, seeded_han(preset, r, len(t.prompts), device, han_overrides)) if p else None for p, (t, _, r) in zip(paths, runs)]
+    todo = [i for i, o in enumerate(out) if o is None]
+    if log: log(f"{preset}: {len(runs) - len(todo)} of {len(runs)} run(s) from the run cache")
+    if together and todo: fresh = train_members(preset, [runs[i] for i in todo], val, device, han_overrides)
+    else: fresh = [train_model(preset, runs[i][0], val, None, runs[i][1], runs[i][2], device, han_overrides, quiet=True) for i in todo]
+    for i, r in zip(todo, fresh):
+        out[i] = r
+        if paths[i]: save_run(r, paths[i])
+    return out
+
+def save_run(r:FitResult, path:Path) -> Path:
+    "A run's best weights, best epoch, validation numbers and history, written atomically."
+    path.parent.mkdir(parents=True, exist_ok=True)
+    state = {k: v.detach().cpu() for k, v in r.model.state_dict().items()}
+    return atomic_write(path, lambda p: torch.save({'state': state, 'best_epoch': r.best_epoch, 'val': r.val, 'history': r.history}, p))
+
 # %% ../nbs/08_report.ipynb #2f4701ed
 def run_row(data:ReportData, preset:str, loss:LossConfig|str, seeds=(0, 1, 2), epochs:int|None=None, split:str='val',
-            train:LLPSplit|None=None, han_overrides:dict|None=None, keep_models:bool=False) -> list:
-    "Train one configuration per seed; the ten numbers on `split` for each (with the models when `keep_models`)."
+            train:LLPSplit|None=None, han_overrides:dict|None=None, keep_models:bool=False, **train_kw) -> list:
+    "One configuration per seed (`train_runs`; `train_kw` go there); the ten numbers on `split` for each (with the models when `keep_models`)."
+    runs = [(train or data.splits['train'], loss, report_recipe(preset, data.synthetic, epochs, s)) for s in seeds]
     out = []
-    for s in seeds:
-        r = train_model(preset, train or data.splits['train'], data.splits['val'], None, loss,
-                        report_recipe(preset, data.synthetic, epochs, s), han_overrides=han_overrides, quiet=True)
+    for r in train_runs(preset, runs, data.splits['val'], han_overrides, **train_kw):
         scores = r.val if split == 'val' else evaluate(r.model, data.splits[split])
         out.append((scores, r.model) if keep_models else scores)
     return out

@@ -23,7 +23,8 @@ from .metrics import AVVP_KEYS
 # %% auto #0
 __all__ = ['RECIPES', 'RESUME_KEYS', 'Recipe', 'learning_rate', 'make_optimizer', 'split_targets', 'optimise', 'train_step',
            'save_checkpoint', 'data_fingerprint', 'differences', 'read_resume_state', 'FitResult', 'fit_loop',
-           'SegmentForward', 'fit', 'write_scores', 'train_model', 'train_parser', 'main', 'format_scores']
+           'SegmentForward', 'fit', 'write_scores', 'train_model', 'seeded_han', 'train_parser', 'main',
+           'format_scores']
 
 # %% ../nbs/05_train.ipynb #c25e79f9
 @dataclass(frozen=True)
@@ -271,10 +272,13 @@ def train_model(preset:str='valor',     # a name of HAN_PRESETS
                 **fit_kw) -> FitResult:
     "Seed, build the `preset` model and `fit` it."
     recipe = recipe or RECIPES[preset]
-    loss = LOSS_PRESETS[loss] if isinstance(loss, str) else loss
+    model = seeded_han(preset, recipe, len(train.prompts), device, han_overrides)
+    return fit(model, train, val, test, LOSS_PRESETS[loss] if isinstance(loss, str) else loss, recipe, **fit_kw)
+
+def seeded_han(preset:str, recipe:Recipe, n_classes:int, device:str='cpu', han_overrides:dict|None=None) -> HAN:
+    "The `preset` model initialised from `recipe.seed` (as `train_model` builds it)."
     torch.manual_seed(recipe.seed)
-    model = build_han(preset, n_classes=len(train.prompts), **(han_overrides or {})).to(device)
-    return fit(model, train, val, test, loss, recipe, **fit_kw)
+    return build_han(preset, n_classes=n_classes, **(han_overrides or {})).to(device)
 
 # %% ../nbs/05_train.ipynb #bad653d6
 def _pairs(items, what):
