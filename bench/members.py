@@ -10,7 +10,6 @@ import argparse, time
 from dataclasses import replace
 
 from common import machine
-import torch
 from valor_nb.data import random_split
 from valor_nb.members import train_members, weight_drift
 from valor_nb.train import Recipe, seeded_han, train_model

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from valor_nb.data import load_split, write_llp
-from valor_nb.synth import MODALITY_MIX, SynthConfig, fidelity_rows, synth_llp
+from valor_nb.synth import MODALITY_MIX, SynthConfig, synth_llp
 from valor_nb.train import RECIPES, train_model
 
 SMALL = SynthConfig(n_train=40, n_val=16, n_test=24, kinds=('vggish', 'res152', 'r2plus1d_18', 'clip', 'clap'))

@@ -13,10 +13,10 @@ from torch.func import functional_call, stack_module_state, vmap
 from tqdm import tqdm
 
 from .data import LLPSplit
-from .han import HAN, HANOutput, bernoulli_noise, noise_source
+from .han import HANOutput, bernoulli_noise, noise_source
 from .infer import model_inputs, score_outputs
-from .losses import LOSS_PRESETS, LossConfig, Targets, avvp_loss
-from .train import FitResult, Recipe, SegmentForward, learning_rate, make_optimizer, seeded_han, split_targets
+from .losses import LOSS_PRESETS, Targets, avvp_loss
+from .train import FitResult, SegmentForward, learning_rate, make_optimizer, seeded_han, split_targets
 
 # %% auto #0
 __all__ = ['Members', 'noise_plan', 'member_noise', 'clip_members_', 'fit_members', 'train_members', 'weight_drift']
@@ -44,7 +44,7 @@ class Members(nn.Module):
 
     def forward(self, x:tuple, noise:list|None=None) -> HANOutput:
         "Every member's outputs `(M, B, ...)`: training mode on per-member inputs `x` `(M, B, 10, D)` with their `noise`; else eval mode on inputs shared by all members `(B, 10, D)`."
-        net = self.template[0].train(noise is not None)
+        self.template[0].train(noise is not None)
         dims = (0, 0) + (0 if noise is not None else None,) * len(x)
         return HANOutput(*vmap(self._one, in_dims=dims, randomness='error')(tuple(self.stacked), noise or [], *x))
 
@@ -91,18 +91,20 @@ def fit_members(models:list,        # HANs of one architecture, each initialised
                 quiet:bool=True) -> list:
     "Train `models` together; one `FitResult` per member, each member's model holding its best epoch's weights."
     _check_group(recipes, trains)
-    r0, net = recipes[0], Members(models).to(next(models[0].parameters()).device)
-    inputs = {id(t): model_inputs(models[0], t) for t in trains}
-    xs, ys = [inputs[id(t)] for t in trains], [split_targets(t, l) for t, l in zip(trains, losses)]
-    x_val, opt = model_inputs(models[0], val), make_optimizer(net, r0)
-    noise_gens = [torch.Generator().manual_seed(r.seed) for r in recipes]     # what torch.manual_seed(seed) gives a lone run
+    device = next(models[0].parameters()).device
+    r0, net = recipes[0], Members(models).to(device)
+    on = lambda ts: tuple(None if t is None else t.to(device) for t in ts)
+    inputs = {id(t): on(model_inputs(models[0], t)) for t in trains}
+    xs, ys = [inputs[id(t)] for t in trains], [Targets(*on(split_targets(t, l))) for t, l in zip(trains, losses)]
+    x_val, opt = on(model_inputs(models[0], val)), make_optimizer(net, r0)
+    noise_gens = [torch.Generator(device).manual_seed(r.seed) for r in recipes]   # what torch.manual_seed(seed) gives a lone run
     shuffles = [torch.Generator().manual_seed(r.seed) for r in recipes]
     n, M = len(trains[0]), len(models)
     history, best = [[] for _ in models], [{'score': -math.inf, 'epoch': 0, 'state': None} for _ in models]
     for epoch in tqdm(range(1, r0.epochs + 1), desc='epochs', disable=quiet):
         t0, lr = time.perf_counter(), learning_rate(r0, epoch)
         for group in opt.param_groups: group['lr'] = lr
-        perms = [torch.randperm(n, generator=g) for g in shuffles]
+        perms = [torch.randperm(n, generator=g).to(device) for g in shuffles]
         totals, parts = [0.0] * M, [{} for _ in models]
         for i in range(0, n, r0.batch_size):
             idx = [p[i:i + r0.batch_size] for p in perms]
@@ -120,7 +122,7 @@ def fit_members(models:list,        # HANs of one architecture, each initialised
         with torch.no_grad(): out = net(x_val)
         seconds = time.perf_counter() - t0
         for m in range(M):
-            scores = score_outputs(HANOutput(*(o[m] for o in out)), val)
+            scores = score_outputs(HANOutput(*(o[m].cpu() for o in out)), val)
             history[m].append({'epoch': epoch, 'lr': lr, 'loss': totals[m] / n, 'parts': {k: v / n for k, v in parts[m].items()},
                                'val': scores, 'seconds': seconds / M})
             if scores['seg_type'] > best[m]['score']: best[m] = {'score': scores['seg_type'], 'epoch': epoch, 'state': net.member_state(m)}

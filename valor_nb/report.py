@@ -5,7 +5,6 @@
 # %% ../nbs/08_report.ipynb #cee6c9bc
 from __future__ import annotations
 import hashlib, io, json
-import valor_nb
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
@@ -18,6 +17,7 @@ from .losses import LossConfig
 from .metrics import AVVP_KEYS
 from .synth import SynthConfig, synth_llp
 from .infer import evaluate, model_inputs, predict
+import valor_nb
 from .han import HAN_PRESETS, read_torch_file
 from .losses import LOSS_PRESETS
 from .members import train_members
@@ -169,7 +169,7 @@ _TRAINING_CODE = ('han', 'losses', 'train', 'members', 'infer', 'metrics')
 _digests = {}
 
 def array_digest(x) -> str:
-    "A hash of an array's dtype, shape and bytes (remembered per array object: large features are hashed once)."
+    "A hash of an array's dtype, shape and bytes, remembered per array object (large features are hashed once; arrays are not changed in place)."
     if x is None: return 'none'
     if id(x) not in _digests:
         t = torch.as_tensor(x).contiguous().cpu()
@@ -191,11 +191,12 @@ def run_key(preset:str, train:LLPSplit, val:LLPSplit, loss:LossConfig, recipe:Re
     return hashlib.sha256(json.dumps(what, sort_keys=True, default=str).encode()).hexdigest()[:32]
 
 # %% ../nbs/08_report.ipynb #34717959
-def _read_run(path:Path, model) -> FitResult|None:
-    "The cached result at `path` with `model` holding its weights; None when absent or unreadable."
-    if not path.is_file(): return None
+def _read_run(path:Path|None, build) -> FitResult|None:
+    "The cached result at `path` in the model `build()` makes; None when absent or unreadable."
+    if path is None or not path.is_file(): return None
     try:
         ck = read_torch_file(path, 'run cache entry')
+        model = build()
         model.load_state_dict(ck['state'])
         return FitResult(model.eval(), ck['best_epoch'], ck['val'], None, ck['history'])
     except (ValueError, KeyError, TypeError, RuntimeError): return None
@@ -211,7 +212,7 @@ def train_runs(preset:str,                   # one architecture (a name of HAN_P
     together = str(device).startswith('cuda') if together is None else together
     runs = [(t, LOSS_PRESETS[l] if isinstance(l, str) else l, r) for t, l, r in runs]
     paths = [Path(cache_dir)/f"{run_key(preset, t, val, l, r, han_overrides, together)}.pt" if cache_dir else None for t, l, r in runs]
-    out = [_read_run(p, seeded_han(preset, r, len(t.prompts), device, han_overrides)) if p else None for p, (t, _, r) in zip(paths, runs)]
+    out = [_read_run(p, lambda: seeded_han(preset, r, len(t.prompts), device, han_overrides)) for p, (t, _, r) in zip(paths, runs)]
     todo = [i for i, o in enumerate(out) if o is None]
     if log: log(f"{preset}: {len(runs) - len(todo)} of {len(runs)} run(s) from the run cache")
     if together and todo: fresh = train_members(preset, [runs[i] for i in todo], val, device, han_overrides)
