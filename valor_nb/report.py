@@ -12,15 +12,14 @@ import numpy as np
 import pandas as pd
 import torch
 
+import valor_nb
 from .data import LLPSplit, atomic_write, load_split
-from .losses import LossConfig
+from .han import HAN_PRESETS, read_torch_file
+from .infer import evaluate, model_inputs, predict
+from .losses import LOSS_PRESETS, LossConfig
+from .members import train_members
 from .metrics import AVVP_KEYS
 from .synth import SynthConfig, synth_llp
-from .infer import evaluate, model_inputs, predict
-import valor_nb
-from .han import HAN_PRESETS, read_torch_file
-from .losses import LOSS_PRESETS
-from .members import train_members
 from .train import RECIPES, FitResult, Recipe, seeded_han, train_model
 
 # %% auto #0
