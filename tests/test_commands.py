@@ -28,5 +28,5 @@ def test_every_option_has_help(parser):
 
 def test_inline_parsers():
     text = help_text(reproduce_main)
-    assert '--runs RUNS           executed notebooks (not for git) (default:' in text and '(default: None)' not in text
+    assert '--runs RUNS           executed notebooks, not for git (default:' in text and '(default: None)' not in text
     assert '--debug' in help_text(check_main)

@@ -117,7 +117,7 @@ def test_labels_and_missing_audio_version(toy):
     with pytest.raises(ValueError, match=r'shape \(10, 25\), expected \(10, 3\)'): load_labels(toy/'lab', names, n_classes=3)
     with pytest.raises(FileNotFoundError, match="audio annotations \\(2024 version\\) not found; pass audio_gt='2020'"):
         load_split(toy, 'test', audio_gt='2024')
-    with pytest.raises(ValueError, match="labels: modality must be 'a' or 'v', got \['audio'\]"): load_split(toy, 'test', labels={'audio': 'lab'})
+    with pytest.raises(ValueError, match=r"labels: modality must be 'a' or 'v', got \['audio'\]"): load_split(toy, 'test', labels={'audio': 'lab'})
 
 
 def test_save_npy_leaves_no_temporary(tmp_path):

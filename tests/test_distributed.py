@@ -39,7 +39,7 @@ def test_harvest_under_torchrun_equals_one_process(videos, tmp_path):
     code, log = run(*args(tmp_path/'two'), procs=2)
     assert code != 0 and 'the whole job' in log, log[-2000:]                    # rank 0 merged after the barrier
     merged = json.loads((tmp_path/'two'/'harvest_summary.json').read_text())
-    single = json.loads((tmp_path/'one'/'harvest_summary_0of1.json').read_text())
+    single = json.loads((tmp_path/'one'/'harvest_summary.json').read_text())
     assert (merged['shards'], merged['videos'], merged['harvested']) == (2, 5, 3) and merged['failed'].keys() == single['failed'].keys()
     for o in OUTPUTS:
         names = sorted(p.name for p in (tmp_path/'one'/o).iterdir())

@@ -79,7 +79,7 @@ def test_cli_parses_every_clip_and_skips_the_broken_one(cli_run):
     out, summary = cli_run
     assert sorted(v['name'] for v in summary['parsed'].values()) == sorted(LENGTHS)
     (bad, why), = summary['failed'].items()
-    assert bad.endswith('broken.mp4') and 'broken.mp4: unreadable' in why
+    assert bad.endswith('broken.mp4') and why == 'cannot be decoded (Invalid data found when processing input)'
     assert not list(out.glob('broken*')) and not list(out.rglob('*.tmp'))
 
 
@@ -172,7 +172,7 @@ def test_checkpoints_of_ours_and_official(tmp_path, videos, quick_kit):
     main([str(videos/'ten.mp4'), '--out', str(out), '--checkpoint', str(tmp_path/'run'/'last.pt'), '--random-weights',
           '--clip-model', TINY, '--quiet'])
     doc, pred = written(out, 'ten')
-    assert doc['model'] == {'preset': 'valor++', 'checkpoint': str(tmp_path/'run'/'last.pt'), 'random_weights': False}
+    assert doc['model'] == {'preset': 'valor++', 'checkpoint': str(tmp_path/'run'/'last.pt'), 'random_weights': False, 'trained': None}
     assert pred.shape == (10, 2, 25)
 
 
@@ -180,9 +180,15 @@ def test_command_line_errors(videos, tmp_path, cli):
     "Usage mistakes exit with status 2, unusable data with 1: one line each, naming the problem."
     assert cli(main, videos/'ten.mp4', '--out', tmp_path) == (2, 'valor_parse: give --checkpoint (or --random-weights for a demo)\n')
     code, err = cli(main, videos/'ten.mp4', '--out', tmp_path, '--checkpoint', write_state(tmp_path))   # no silent random CLAP
-    assert (code, err) == (2, "valor_parse: the valor++ preset hears CLAP features: give --clap-weights (630k-fusion-best.pt or 'download')\n")
+    assert (code, err) == (2, "valor_parse: the valor++ model hears CLAP features: give --clap-weights (630k-fusion-best.pt or 'download')\n")
     code, err = cli(main, videos/'ten.mp4', '--out', tmp_path, '--preset', 'valor', '--random-weights')
-    assert code == 1 and err.startswith("valor_parse: no built-in extractor for ['vggish', 'res152']") and err.count('\n') == 1
+    assert code == 1 and err.startswith("valor_parse: preset valor: a valor model, which hears and sees vggish, res152, r2plus1d_18 "
+                                        "features; from raw video valor_parse makes clip, clap, r2plus1d_18") and err.count('\n') == 1
+    code, err = cli(main, tmp_path/'no_such.mp4', '--out', tmp_path, '--random-weights')
+    assert (code, err) == (2, f"valor_parse: {tmp_path/'no_such.mp4'}: no such file or folder\n")
+    (tmp_path/'empty.pt').touch()
+    code, err = cli(main, videos/'ten.mp4', '--out', tmp_path, '--checkpoint', tmp_path/'empty.pt')
+    assert (code, err) == (1, f"valor_parse: {tmp_path/'empty.pt'}: an empty file (0 bytes), not a checkpoint\n")
     (tmp_path/'again').mkdir(); make_clip(tmp_path/'again'/'ten.mp4', seconds=2)
     code, err = cli(main, videos/'ten.mp4', tmp_path/'again', '--out', tmp_path, '--random-weights')
     assert (code, err) == (2, "valor_parse: several videos named ['ten']: their outputs would overwrite each other\n")
@@ -237,3 +243,19 @@ def test_own_class_list(videos, quick_kit, tmp_path, cli):
     code, err = cli(main, videos/'ten.mp4', '--out', tmp_path, '--checkpoint', write_state(tmp_path), '--classes', tsv,
                     '--random-weights')
     assert code == 1 and re.match(r'valor_parse: .*best.pt: the model predicts 25 classes, the class list has 3\n$', err)
+
+
+@pytest.mark.slow   # two synthetic trainings through valor_train (about a minute)
+def test_train_then_parse(videos, tmp_path, cli):
+    "valor_train's best.pt says what it is: valor_parse rebuilds a valor++ from it, and refuses a valor in one line."
+    from valor_nb.train import main as train
+    assert cli(train, '--synthetic', '--preset', 'valor++', '--epochs', '1', '--out', tmp_path/'pp', '--quiet')[0] == 0
+    main([str(videos/'ten.mp4'), '--out', str(tmp_path/'parsed'), '--checkpoint', str(tmp_path/'pp'/'best.pt'),
+          '--random-weights', '--clip-model', TINY, '--quiet'])
+    doc, _ = written(tmp_path/'parsed', 'ten')
+    assert doc['model']['preset'] == 'valor++' and doc['model']['trained']['synthetic'] is True
+    assert cli(train, '--synthetic', '--epochs', '1', '--out', tmp_path/'v', '--quiet')[0] == 0
+    code, err = cli(main, videos/'ten.mp4', '--out', tmp_path/'parsed', '--checkpoint', tmp_path/'v'/'best.pt', '--random-weights')
+    assert code == 1 and err == (f"valor_parse: {tmp_path/'v'/'best.pt'}: a valor model, which hears and sees vggish, res152, "
+                                 "r2plus1d_18 features; from raw video valor_parse makes clip, clap, r2plus1d_18, so it parses with "
+                                 "a valor++ model (valor_train --preset valor++ ...; or `parse` with your own extractors)\n")

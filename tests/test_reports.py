@@ -95,3 +95,11 @@ def test_parse_notebook_parses_its_demo_clip(tmp_path):
     assert (doc['segments'], doc['looped'], doc['model']['random_weights'], doc['features']['clap']) == (4, True, True, 'random')
     assert (tmp_path/'parsed'/'demo_4s_audio.csv').read_text().startswith('filename\tonset\toffset\tevent_labels\n')
     assert (tmp_path/'figs'/'parse_demo_random_weights.png').read_bytes() == (tmp_path/'parsed'/'demo_4s.png').read_bytes()
+
+
+def test_a_run_with_other_settings_never_writes_the_committed_figures(tmp_path):
+    "Without out_dir, a quick run writes under runs/quick/figures/, says so in its titles, and leaves figures/ alone."
+    run_notebook('fidelity.ipynb', tmp_path, quick=True)
+    assert not (tmp_path/'figures').exists()
+    md = (tmp_path/'runs'/'quick'/'figures'/'table7_synthetic.md').read_text()
+    assert '[quick: CI-sized data and models run]' in md.splitlines()[0]

@@ -30,7 +30,8 @@ def harvest(d, csv, out, *extra):
     try: main([str(d), '--split-csv', str(csv), '--out', str(out), '--random-weights', '--clip-model', register_tiny_clip(),
                '--batch-size', '2', '--quiet', *extra]); code = 0
     except SystemExit as e: code = e.code
-    summary = json.loads(next(out.glob(f"harvest_summary_{(extra[1].replace('/', 'of')) if extra else '0of1'}.json")).read_text())
+    shard = extra[1] if extra and extra[0] == '--shard' and not extra[1].endswith('/1') else None   # one process: harvest_summary.json
+    summary = json.loads((out/f"harvest_summary{'_' + shard.replace('/', 'of') if shard else ''}.json").read_text())
     assert code == (1 if summary['failed'] else 0)
     return summary
 

@@ -28,7 +28,7 @@ def test_cli_trains_and_evaluates_an_llp_folder(tmp_path, splits, capsys):
     main([str(llp), '--features', *feats, '--labels', 'a=labels_a', 'v=labels_v', '--epochs', '2', '--batch-size', '32',
           '--out', str(tmp_path/'run'), '--quiet'])
     printed = capsys.readouterr().out
-    assert 'best epoch' in printed and 'test' in printed and 'seg_type' in printed
+    assert 'best epoch' in printed and 'test' in printed and 'Type@AV' in printed
     scores = json.loads((tmp_path/'run'/'scores.json').read_text())
     assert scores['best_epoch'] in (1, 2) and set(scores['test']) >= {'seg_a', 'evt_event'}
     assert scores['config']['recipe']['epochs'] == 2 and len(scores['history']) == 2
@@ -97,9 +97,60 @@ def test_cli_needs_a_folder_or_synthetic(tmp_path, cli):
     assert cli(main, tmp_path, '--synthetic', '--out', tmp_path)[0] == 2
 
 
+def test_cli_refuses_what_would_do_nothing(tmp_path, cli):
+    "Arguments --synthetic would ignore, an unknown or absent device, and --resume with --overwrite: one line, status 2."
+    code, err = cli(main, '--synthetic', '--features', 'x=foo', '--labels', 'a=l', '--out', tmp_path/'run')
+    assert (code, err) == (2, 'valor_train: --synthetic makes its own features, labels and ground truth; --features, --labels '
+                              'would be ignored: drop them, or give LLP_DIR instead\n')
+    assert cli(main, '--synthetic', '--device', 'gpu', '--out', tmp_path/'run') == (
+        2, "valor_train: --device gpu: not a device; use auto, cpu, cuda or cuda:N (this machine: cpu)\n")
+    if not torch.cuda.is_available():
+        code, err = cli(main, '--synthetic', '--device', 'cuda', '--out', tmp_path/'run')
+        assert code == 2 and err.startswith('valor_train: --device cuda: no CUDA GPU is visible here') and err.count('\n') == 1
+    assert cli(main, '--synthetic', '--resume', '--overwrite', '--out', tmp_path/'run')[0] == 2
+    assert not (tmp_path/'run').exists()                               # refused before anything was made
+
+
+def test_cli_never_trains_over_another_run(tmp_path, splits, cli):
+    "A finished or interrupted run in --out is refused unless --resume or --overwrite; --resume without one says so."
+    llp = write_llp(tmp_path/'llp', splits)
+    args = [llp, '--features', 'vggish=vggish', 'res152=res152', 'r2plus1d_18=r2plus1d_18', '--loss', 'base', '--epochs', '1',
+            '--out', tmp_path/'run']
+    assert cli(main, *args, '--quiet')[0] == 0
+    before = (tmp_path/'run'/'last.pt').read_bytes()
+    code, err = cli(main, *args)
+    assert (code, err) == (1, f"valor_train: {tmp_path/'run'} holds a run (last.pt: 1 of 1 epochs done); continue it with --resume, "
+                              "or start over with --overwrite (deletes its last.pt, best.pt, scores.json)\n")
+    assert (tmp_path/'run'/'last.pt').read_bytes() == before          # nothing lost
+    code, err = cli(main, *args, '--overwrite')
+    assert code == 0 and 'the previous run\'s last.pt, best.pt, scores.json deleted (overwrite)' in err
+    code, err = cli(main, *args[:-1], tmp_path/'fresh', '--resume')
+    assert code == 0 and f"{tmp_path/'fresh'/'last.pt'} not found: nothing to resume, starting a fresh run" in err
+
+
+def test_ctrl_c_names_the_command_that_continues(tmp_path, cli, monkeypatch):
+    import valor_nb.train as vt
+    def interrupted(*a, **k): raise KeyboardInterrupt
+    monkeypatch.setattr(vt, 'train_model', interrupted)
+    code, err = cli(main, '--synthetic', '--epochs', '2', '--out', tmp_path/'my run', '--quiet')
+    assert (code, err) == (130, "valor_train: interrupted; finished outputs are complete on disk; to go on, run: "
+                                f"valor_train --synthetic --epochs 2 --out '{tmp_path/'my run'}' --quiet --resume\n")
+
+
 @pytest.mark.slow
 def test_cli_trains_on_the_synthetic_llp_without_any_data(tmp_path, capsys):
-    main(['--synthetic', '--out', str(tmp_path/'run'), '--epochs', '1', '--quiet'])
-    assert 'on the synthetic LLP' in capsys.readouterr().out
+    "The synthetic demo: its own recipe, a plan with an estimate, one line per epoch, outputs that say what they are."
+    main(['--synthetic', '--out', str(tmp_path/'run'), '--epochs', '2'])
+    out, err = capsys.readouterr()
+    assert 'on the synthetic LLP' in out
+    plan, estimate, *epochs = [l for l in err.splitlines() if not l.startswith('epoch ') or '/2:' in l]
+    assert plan.startswith('valor_train: valor with loss valor on the synthetic LLP (synthetic data, not LLP), 1,000 / 300 / 600 videos; '
+                           'the synthetic recipe (2 epochs, batch 64, lr 0.001 to 1e-05); device cpu')
+    assert estimate.startswith('about ') and 'per epoch: 2 epochs in about' in estimate
+    assert [l.split(':')[0] for l in epochs] == ['epoch 1/2', 'epoch 2/2'] and 'left' in epochs[0]
     scores = json.loads((tmp_path/'run'/'scores.json').read_text())
-    assert scores['best_epoch'] == 1 and set(scores['test']) >= {'seg_type'}
+    assert scores['best_epoch'] in (1, 2) and set(scores['test']) >= {'seg_type'}
+    info = {'preset': 'valor', 'loss': 'valor', 'synthetic': True}
+    assert info.items() <= scores['info'].items() and scores['info']['valor_nb'] and 'synthetic recipe' in scores['info']['recipe']
+    best = torch.load(tmp_path/'run'/'best.pt', weights_only=True)
+    assert best['info'] == scores['info'] and best['config']['han']['hidden'] == 512 and set(best) == {'model', 'config', 'info'}

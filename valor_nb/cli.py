@@ -4,11 +4,12 @@
 
 # %% ../nbs/00a_cli.ipynb #fc5133f6
 from __future__ import annotations
-import argparse, functools, sys, tempfile
+import argparse, functools, shlex, sys, tempfile
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['EXPECTED_ERRORS', 'UsageError', 'one_line', 'CommandParser', 'command', 'writable_folder', 'report_failures']
+__all__ = ['EXPECTED_ERRORS', 'UsageError', 'one_line', 'CommandParser', 'command', 'writable_folder', 'report_failures',
+           'duration', 'note']
 
 # %% ../nbs/00a_cli.ipynb #aa9ae197
 class UsageError(Exception):
@@ -41,7 +42,9 @@ class CommandParser(argparse.ArgumentParser):
         raise SystemExit(2)
 
 # %% ../nbs/00a_cli.ipynb #7f8d44f4
-def command(prog:str, expected:tuple=()):
+def command(prog:str, expected:tuple=(),
+            resume=None, # resume(argv) -> the argument list that continues an interrupted run (default: the same)
+           ):
     "Decorator for a command's `main(argv)`: expected failures (and `expected` ones) become one line and exit status 1 or 2."
     def wrap(main):
         @functools.wraps(main)
@@ -49,7 +52,8 @@ def command(prog:str, expected:tuple=()):
             argv = sys.argv[1:] if argv is None else list(argv)
             try: return main(argv)
             except KeyboardInterrupt:
-                sys.stderr.write(f"{prog}: interrupted; finished outputs are complete on disk, rerun to go on\n")
+                again = shlex.join([prog, *(resume(argv) if resume else argv)])
+                sys.stderr.write(f"{prog}: interrupted; finished outputs are complete on disk; to go on, run: {again}\n")
                 raise SystemExit(130) from None
             except EXPECTED_ERRORS + tuple(expected) as e:
                 if '--debug' in argv: raise
@@ -75,3 +79,16 @@ def report_failures(failed:dict, where, first:int=5) -> str:
     lines = [f"  {name}: {why}" for name, why in list(failed.items())[:first]]
     if len(failed) > first: lines.append(f"  ... and {len(failed) - first} more: all {len(failed)} in {where}")
     return '\n'.join(lines)
+
+# %% ../nbs/00a_cli.ipynb #49bd68c8
+def duration(seconds:float) -> str:
+    "`seconds` as a person says it: `45 s`, `3 min 20 s`, `1 h 05 min`."
+    s = max(0, round(seconds))
+    if s < 60: return f"{s} s"
+    if s < 3600: return f"{s // 60} min {s % 60:02d} s"
+    return f"{s // 3600} h {s % 3600 // 60:02d} min"
+
+def note(message:str) -> None:
+    "A progress line on standard error (tqdm's bars stay intact)."
+    from tqdm import tqdm
+    tqdm.write(message, file=sys.stderr)

@@ -15,8 +15,8 @@ from .cli import UsageError
 from .data import atomic_write
 
 # %% auto #0
-__all__ = ['Shard', 'parse_shard', 'job_shard', 'shard_device', 'start_group', 'world', 'barrier', 'merge_summaries',
-           'finish_job']
+__all__ = ['Shard', 'parse_shard', 'job_shard', 'shard_device', 'start_group', 'world', 'barrier', 'available_devices',
+           'resolve_device', 'merge_summaries', 'finish_job']
 
 # %% ../nbs/00b_dist.ipynb #6acbdb28
 @dataclass(frozen=True)
@@ -71,6 +71,28 @@ def world() -> tuple:
 def barrier() -> None:
     "Wait for every process of the group (nothing without one)."
     if world()[1] > 1: dist.barrier()
+
+# %% ../nbs/00b_dist.ipynb #38bb8fd3
+def available_devices(cuda_count:int|None=None) -> list:
+    "The devices this machine offers torch: `cpu`, then `cuda:0` ... and `mps` where present."
+    n = torch.cuda.device_count() if cuda_count is None else cuda_count
+    mps = cuda_count is None and getattr(torch.backends, 'mps', None) is not None and torch.backends.mps.is_available()
+    return ['cpu'] + [f"cuda:{i}" for i in range(n)] + (['mps'] if mps else [])
+
+def resolve_device(text:str, s:Shard=Shard(), # `--device` and this process's share
+                   cuda_count:int|None=None,  # GPUs to assume (default: what torch sees)
+                  ) -> str:
+    "The device of this process for `--device text`: `auto` (a GPU when present), `cpu`, `cuda`, `cuda:N` or `mps`; a `UsageError` otherwise."
+    have = available_devices(cuda_count)
+    gpus = [d for d in have if d.startswith('cuda')]
+    device = ('cuda' if gpus else 'cpu') if text == 'auto' else text
+    device = shard_device(device, s) if gpus else device
+    if device == 'cuda' and gpus or device in have: return device
+    built = f"torch {torch.__version__}" + ('' if torch.version.cuda else ', a CPU-only build')
+    if device.startswith('cuda'):
+        why = f"no CUDA GPU is visible here ({built})" if not gpus else f"this machine's GPUs are {', '.join(gpus)}"
+        raise UsageError(f"--device {text}: {why}; use --device auto or one of: {', '.join(have)}")
+    raise UsageError(f"--device {text}: not a device; use auto, cpu, cuda or cuda:N (this machine: {', '.join(have)})")
 
 # %% ../nbs/00b_dist.ipynb #1b6cd8b7
 def merge_summaries(out:Path, name:str, count:int) -> Path|None:

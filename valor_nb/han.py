@@ -230,12 +230,14 @@ def read_torch_file(path:str|Path, what:str='checkpoint'):
     "The contents of an untrusted torch file (tensors and plain values only); a `ValueError` naming the file otherwise."
     path = Path(path)
     if not path.is_file(): raise FileNotFoundError(f"{path}: {what} not found")
+    if path.stat().st_size == 0: raise ValueError(f"{path}: an empty file (0 bytes), not a {what}")
     try: return torch.load(path, map_location='cpu', weights_only=True)
     except pickle.UnpicklingError as e:
         if 'Weights only load failed' in str(e):
             raise ValueError(f"{path}: refused: the {what} holds Python objects other than tensors and plain values, "
                              f"which could run code when loaded") from None
         raise ValueError(f"{path}: not a readable {what} (UnpicklingError: {one_line(e)})") from None
+    except EOFError: raise ValueError(f"{path}: ends early (a truncated copy?), not a readable {what}") from None
     except Exception as e: raise ValueError(f"{path}: not a readable {what} ({type(e).__name__}: {one_line(e)})") from None
 
 def check_state_dict(sd, source:str|Path) -> dict:

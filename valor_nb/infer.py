@@ -5,16 +5,19 @@
 # %% ../nbs/04a_infer.ipynb #2f59ccfe
 from __future__ import annotations
 from dataclasses import replace
+from functools import lru_cache
 from pathlib import Path
 
 import torch
 
 from .data import LLPSplit
-from .han import HAN, HANConfig, HANOutput, HAN_PRESETS, check_state_dict, load_valor_checkpoint, read_torch_file
+from .han import (HAN, HANConfig, HANOutput, HAN_PRESETS, check_state_dict, from_official_name, load_valor_checkpoint,
+                          read_torch_file)
 from .metrics import avvp_scores, predictions
 
 # %% auto #0
-__all__ = ['model_inputs', 'predict', 'score_outputs', 'evaluate', 'load_model']
+__all__ = ['model_inputs', 'predict', 'score_outputs', 'evaluate', 'presets_of', 'describe_preset', 'checkpoint_preset',
+           'load_model']
 
 # %% ../nbs/04a_infer.ipynb #cc0dccc7
 def model_inputs(model:HAN, split:LLPSplit) -> tuple:
@@ -48,27 +51,61 @@ def evaluate(model:HAN, split:LLPSplit, inputs:tuple|None=None, threshold:float=
     if split.gt_a is None: raise ValueError(f"{split.source}: no dense ground truth to evaluate against")
     return score_outputs(predict(model, inputs if inputs is not None else model_inputs(model, split), **kw), split, threshold)
 
-# %% ../nbs/04a_infer.ipynb #c1ec6c72
+# %% ../nbs/04a_infer.ipynb #df526e53
+@lru_cache(maxsize=None)
+def _shapes(cfg:HANConfig) -> dict:
+    with torch.device('meta'): return {k: tuple(v.shape) for k, v in HAN(cfg).state_dict().items()}
+
+def presets_of(state:dict) -> list:
+    "The presets whose parameters have the shapes of `state` (our names), for its number of classes."
+    head = state.get('heads.prob.weight')
+    n = len(head) if head is not None else 25
+    shapes = {k: tuple(v.shape) for k, v in state.items()}
+    return [p for p, cfg in HAN_PRESETS.items() if _shapes(replace(cfg, n_classes=n)) == shapes]
+
+def describe_preset(preset:str) -> str:
+    "A preset in words: its name, inputs and size."
+    c = HAN_PRESETS[preset]
+    return f"{preset} ({c.audio} + {c.visual2d} + {c.visual3d} features, {c.layers} layer{'s' if c.layers > 1 else ''} of {c.hidden})"
+
+# %% ../nbs/04a_infer.ipynb #6d6e491d
+def _our_names(state:dict) -> dict:
+    "`state` under our parameter names (an official checkpoint's are translated; unknown names dropped)."
+    if any(k.startswith('proj.') for k in state): return state
+    return {n: v for k, v in state.items() if (n := from_official_name(k)) is not None}
+
+def checkpoint_preset(state:dict, path, preset:str|None=None) -> str:
+    "The preset of a checkpoint without configuration: the one its shapes fit, checked against `preset` when given."
+    fits = presets_of(_our_names(state))
+    if preset is not None and fits and preset not in fits:
+        raise ValueError(f"{path} holds a {describe_preset(fits[0])} model, not {preset}: give preset {fits[0]}")
+    if preset is None and not fits: raise ValueError(f"{path}: its parameters fit none of the presets {list(HAN_PRESETS)}")
+    return preset or fits[0]
+
+# %% ../nbs/04a_infer.ipynb #107bcfe5
 def load_model(path:str|Path, # ours (`best.pt`, `last.pt`) or an official `checkpoint_best.pt`
-               preset:str='valor++', # the architecture of a state_dict without configuration
+               preset:str|None=None, # the architecture of a file without configuration (None: found from its shapes)
                n_classes:int=25,     # the class list's length, checked
+               with_info:bool=False, # also return what the checkpoint says the run was (`run_info`; None when it does not say)
               ) -> HAN:
     "A HAN in eval mode holding the weights of a checkpoint of ours or of an official VALOR one."
     ck = read_torch_file(path)
     state = ck['model'] if isinstance(ck, dict) and isinstance(ck.get('model'), dict) else ck
     check_state_dict(state, path)
+    config = ck.get('config', {}).get('han') if isinstance(ck.get('config'), dict) else None
+    if config is None: preset = checkpoint_preset(state, path, preset)
     if any(k.startswith('proj.') for k in state):                        # our names
-        config = ck.get('config', {}).get('han') if isinstance(ck.get('config'), dict) else None
         head = state.get('heads.prob.weight')
         try:
             cfg = HANConfig(**config) if config else replace(HAN_PRESETS[preset], n_classes=len(head) if head is not None else n_classes)
             model = HAN(cfg)
             model.load_state_dict(state)
         except (RuntimeError, TypeError, ValueError) as e:
-            raise ValueError(f"{path} does not fit preset {preset!r}: {' '.join(str(e).split())[:600]}") from None
+            raise ValueError(f"{path} does not fit its configuration: {' '.join(str(e).split())[:300]}") from None
     else:
         try: model = load_valor_checkpoint(state, preset)
         except ValueError as e: raise ValueError(f"{path}: {e}") from None
     if model.cfg.n_classes != n_classes:
         raise ValueError(f"{path}: the model predicts {model.cfg.n_classes} classes, the class list has {n_classes}")
-    return model.eval()
+    info = ck.get('info') if isinstance(ck.get('info'), dict) else None
+    return (model.eval(), info) if with_info else model.eval()

@@ -12,7 +12,7 @@ import torch
 from tqdm import tqdm
 
 from .cli import CommandParser, UsageError, command, report_failures, writable_folder
-from .dist import finish_job, job_shard, shard_device, start_group
+from .dist import finish_job, job_shard, resolve_device, start_group
 from .data import N_SEGMENTS, atomic_write, read_split, save_npy, video_id
 from .prompts import LLP_PROMPTS, Prompts, harvest, load_prompts
 from .teachers import ClapTeacher, ClipTeacher, clap_weights_file, use_offline_hub
@@ -100,7 +100,7 @@ def harvest_parser() -> CommandParser:
     p.add_argument('--clip-model', default='ViT-L-14', help='open_clip architecture of the CLIP teacher')
     p.add_argument('--classes', help='class/caption/threshold TSV (default: Table 5)')
     p.add_argument('--random-weights', action='store_true', help='random teachers (offline demos and tests; seeded)')
-    p.add_argument('--device', default='cpu', help="'cpu', 'cuda' or 'cuda:N' (under torchrun: each rank's own GPU)")
+    p.add_argument('--device', default='auto', help="'auto' (a GPU when there is one), 'cpu', 'cuda' or 'cuda:N' (under torchrun: each rank's own GPU)")
     p.add_argument('--batch-size', type=int, default=8, help='frames or audio segments per teacher forward pass')
     p.add_argument('--precision', default='fp32', choices=['fp32', 'bf16', 'fp16'], help="the teachers' autocast: fp32 as officially; bf16, or fp16 on a GPU, for speed")
     p.add_argument('--workers', type=int, default=0, help='processes decoding clips ahead of the teachers (0: decode in this process)')
@@ -113,7 +113,7 @@ def main(argv:list|None=None):
     "Entry point of `valor_harvest`: exit status 0 when every video of the shard is harvested, 1 when some were skipped."
     a = harvest_parser().parse_args(argv)
     shard = job_shard(a.shard)
-    device = shard_device(a.device, shard)
+    device = resolve_device(a.device, shard)
     if a.batch_size < 1: raise UsageError(f"--batch-size must be at least 1, got {a.batch_size}")
     if a.workers < 0: raise UsageError(f"--workers must be 0 or more, got {a.workers}")
     if a.precision == 'fp16' and not device.startswith('cuda'): raise UsageError("--precision fp16 needs --device cuda; use bf16 on a CPU")
@@ -131,7 +131,8 @@ def main(argv:list|None=None):
     failed = {names[k]: f"no video file {names[k]} or {video_id(names[k])} ({'/'.join(VIDEO_EXTENSIONS)}) in {video_dir}"
               for k, p in paths.items() if p is None}
     todo = [k for k, p in paths.items() if p is not None]
-    summary_path, harvested, tag = out/f"harvest_summary_{shard.tag}.json", 0, f"{shard.index}/{shard.count}"
+    summary_path = out/('harvest_summary.json' if shard.count == 1 else f"harvest_summary_{shard.tag}.json")
+    harvested, tag = 0, '' if shard.count == 1 else f" shard {shard.index} of {shard.count}"
     try:
         if a.random_weights: use_offline_hub(); torch.manual_seed(0)
         if todo:   # building the teachers takes seconds (minutes for real weights): not for a finished split
@@ -139,7 +140,7 @@ def main(argv:list|None=None):
             clip_teacher = ClipTeacher(prompts, a.clip_model, weights(a.clip_weights), device, precision=a.precision)
             clap_teacher = ClapTeacher(prompts, weights(a.clap_weights), device=device, precision=a.precision)
         decoded = prefetch(load_clip, [paths[k] for k in todo], a.workers)   # clips decoded ahead, in order
-        bar = tqdm(total=len(todo), desc=f'harvest {tag}', disable=a.quiet)
+        bar = tqdm(total=len(todo), desc=f'harvest{tag}', disable=True if a.quiet else None)
         for b in range(0, len(todo), a.batch_size):
             batch, clips = [], []
             for k in todo[b:b + a.batch_size]:
@@ -154,10 +155,10 @@ def main(argv:list|None=None):
             bar.update(len(todo[b:b + a.batch_size]))
         bar.close()
     finally:   # written whatever happens: what was harvested, what was skipped and why
-        summary = {'shard': tag, 'videos': len(mine), 'harvested': harvested, 'already_done': len(done), 'failed': failed}
+        summary = {'shard': shard.tag, 'videos': len(mine), 'harvested': harvested, 'already_done': len(done), 'failed': failed}
         atomic_write(summary_path, lambda p: p.write_text(json.dumps(summary, indent=1)))
     job = finish_job(shard, out, 'harvest_summary')                 # torchrun: after every process; rank 0 merges
-    print(f"valor_harvest {tag}: {harvested} harvested, {len(done)} already done, {len(failed)} failed"
+    print(f"valor_harvest{tag}: {harvested} harvested, {len(done)} already done, {len(failed)} failed"
           + (f"; the whole job: {job}" if job else ''))
     if failed:
         print(report_failures(failed, summary_path))

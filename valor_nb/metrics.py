@@ -9,9 +9,9 @@ from functools import lru_cache
 import numpy as np
 
 # %% auto #0
-__all__ = ['MAX_SEGMENTS', 'AVVP_KEYS', 'predictions', 'as_binary', 'row_codes', 'popcount_table', 'segment_counts', 'video_f',
-           'intervals', 'interval_match', 'event_runs', 'event_tables', 'event_counts', 'video_scores', 'avvp_scores',
-           'micro_f', 'label_fidelity', 'weak_as_dense', 'classwise_f']
+__all__ = ['MAX_SEGMENTS', 'AVVP_KEYS', 'METRIC_NAMES', 'predictions', 'as_binary', 'row_codes', 'popcount_table',
+           'segment_counts', 'video_f', 'intervals', 'interval_match', 'event_runs', 'event_tables', 'event_counts',
+           'video_scores', 'avvp_scores', 'metric_name', 'micro_f', 'label_fidelity', 'weak_as_dense', 'classwise_f']
 
 # %% ../nbs/02_metrics.ipynb #391159bb
 def _numpy(x):
@@ -158,6 +158,14 @@ def avvp_scores(pred_a, # (videos, T, C) 0/1 audio predictions
                     f'{level}_type': (av + a + vis) / 3,    # the official order of the three terms
                     f'{level}_event': 100 * np.mean(v[f'{level}_event'])})
     return {k: float(out[k]) for k in AVVP_KEYS}
+
+# %% ../nbs/02_metrics.ipynb #dbaa1d4c
+METRIC_NAMES = {f"{lk}_{mk}": f"{level} {m}" for lk, level in (('seg', 'Seg.'), ('evt', 'Evt.'))
+                for mk, m in (('a', 'A'), ('v', 'V'), ('av', 'AV'), ('type', 'Type@AV'), ('event', 'Event@AV'))}
+
+def metric_name(key:str) -> str:
+    "The paper's name of a metric key (`seg_type` -> `Seg. Type@AV`); other keys unchanged."
+    return METRIC_NAMES.get(key, key)
 
 # %% ../nbs/02_metrics.ipynb #7d3616a4
 def micro_f(tp, fp, fn) -> float:

@@ -5,7 +5,7 @@
 # %% ../nbs/11_parse.ipynb #bda263e9
 from __future__ import annotations
 import json, sys, time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import NamedTuple
 
@@ -15,10 +15,10 @@ import torch.nn as nn
 import torch.nn.functional as F
 from tqdm import tqdm
 
-from .cli import CommandParser, UsageError, command, report_failures, writable_folder
-from .dist import finish_job, job_shard, shard_device, start_group
+from .cli import CommandParser, UsageError, command, note, report_failures, writable_folder
+from .dist import finish_job, job_shard, resolve_device, start_group
 from .data import FEATURE_SHAPES, atomic_write, gt_rows, read_dense_gt, read_tsv
-from .han import HAN, HAN_PRESETS, build_han, check_state_dict, read_torch_file
+from .han import HAN, HANConfig, HAN_PRESETS, build_han, check_state_dict, read_torch_file
 from .infer import load_model, predict
 from .metrics import MAX_SEGMENTS, avvp_scores
 from .prompts import LLP_PROMPTS, Prompts, load_prompts
@@ -28,9 +28,9 @@ from .video import FPS, SAMPLE_RATE, VIDEO_EXTENSIONS, Clip, ClipError, decode_v
 # %% auto #0
 __all__ = ['WINDOW', 'R21D_MEAN', 'R21D_STD', 'BUILT_IN_KINDS', 'RANDOM_EXTRACTORS', 'MODALITY_OF_STATE', 'STATES_OF_MODALITY',
            'EVAL_COLUMNS', 'whole_seconds', 'window_starts', 'model_windows', 'ClipFeatures', 'ClapFeatures',
-           'R21DFeatures', 'build_extractors', 'Parser', 'build_parser', 'stitch', 'Parse', 'parse', 'timeline_events',
-           'events_to_dense', 'eval_csv', 'timeline_figure', 'write_parse', 'score_parse', 'parse_parser',
-           'video_files', 'main']
+           'R21DFeatures', 'build_extractors', 'Parser', 'preset_name', 'parser_model', 'build_parser', 'stitch',
+           'Parse', 'parse', 'timeline_events', 'events_to_dense', 'eval_csv', 'timeline_figure', 'write_parse',
+           'score_parse', 'parse_parser', 'video_files', 'main']
 
 # %% ../nbs/11_parse.ipynb #c7fde042
 WINDOW = 10   # seconds per model input: the length of an LLP clip
@@ -163,25 +163,46 @@ class Parser(NamedTuple):
     info: dict         # model, checkpoint, weights and precision, for each parse's JSON
     title: str         # for each timeline picture (says RANDOM WEIGHTS when they are)
 
+def preset_name(cfg:HANConfig) -> str:
+    "The name of the preset `cfg` is (whatever its number of classes), or 'custom'."
+    return next((p for p, c in HAN_PRESETS.items() if replace(c, n_classes=cfg.n_classes) == cfg), 'custom')
+
+def parser_model(checkpoint:str|Path|None=None, # None: a random model (demo)
+                 preset:str|None=None,          # the architecture of a checkpoint that does not record it (default valor++)
+                 n_classes:int=25) -> HAN:
+    "The model `valor_parse` runs, checked to take features it can make from raw video, and what its checkpoint says it is."
+    torch.manual_seed(0)
+    model, trained = (load_model(checkpoint, preset, n_classes, with_info=True) if checkpoint else
+                      (build_han(preset or 'valor++', n_classes=n_classes).eval(), None))
+    unknown = [k for k in model.input_kinds if k not in BUILT_IN_KINDS]
+    if unknown:
+        raise ValueError(f"{checkpoint or 'preset ' + str(preset)}: a {preset_name(model.cfg)} model, which hears and sees {', '.join(model.input_kinds)} "
+                         f"features; from raw video valor_parse makes {', '.join(BUILT_IN_KINDS)}, so it parses with a valor++ model "
+                         f"(valor_train --preset valor++ ...; or `parse` with your own extractors)")
+    return model, trained
+
 def build_parser(checkpoint:str|Path|None=None, # None: a random model (demo)
-                 preset:str='valor++', prompts:Prompts=LLP_PROMPTS,
+                 preset:str|None=None, prompts:Prompts=LLP_PROMPTS,
                  clip_model:str='ViT-L-14', clip_weights:str|None='openai',
                  clap_weights:str|None='download', r21d_weights:str|None='kinetics', # None: a random extractor
-                 device:str='cpu', precision:str='fp32') -> Parser:
+                 device:str='cpu', precision:str='fp32',
+                 loaded:tuple|None=None, # `parser_model(checkpoint, preset, ...)`, when already read
+                ) -> Parser:
     "The model and its extractors, seeded, and how they were made."
-    torch.manual_seed(0)
-    model = (load_model(checkpoint, preset, len(prompts)) if checkpoint
-             else build_han(preset, n_classes=len(prompts)).eval()).to(device)
+    model, trained = loaded or parser_model(checkpoint, preset, len(prompts))
+    model, preset = model.to(device), preset_name(model.cfg)
     extractors = build_extractors(model.input_kinds, prompts, clip_model, clip_weights, clap_weights, r21d_weights,
                                   device, precision)
     weights = lambda w: 'random' if w is None else w
     random = checkpoint is None or any(w is None for k, w in (('clip', clip_weights), ('clap', clap_weights),
                                                                ('r2plus1d_18', r21d_weights)) if k in model.input_kinds)
-    info = {'model': {'preset': preset, 'checkpoint': None if checkpoint is None else str(checkpoint), 'random_weights': checkpoint is None},
+    info = {'model': {'preset': preset, 'checkpoint': None if checkpoint is None else str(checkpoint), 'random_weights': checkpoint is None,
+                      'trained': trained},
             'features': {'clip': f"{clip_model} ({weights(clip_weights)})", 'clap': weights(clap_weights),
                          'r2plus1d_18': weights(r21d_weights), 'precision': precision}}
-    title = ('RANDOM WEIGHTS (demo, not a trained parser)' if random
-             else f"{preset}, {Path(checkpoint).name}")
+    synthetic = ' (trained on SYNTHETIC data)' if trained and trained.get('synthetic') else ''
+    title = ('RANDOM WEIGHTS (demo, not a trained parser)' if checkpoint is None else
+             f"{preset}, {Path(checkpoint).name}{synthetic}" + ('; RANDOM feature extractors (demo)' if random else ''))
     return Parser(model, extractors, info, title)
 
 # %% ../nbs/11_parse.ipynb #582a6eb8
@@ -306,7 +327,7 @@ def timeline_figure(p:Parse, title:str='', min_classes:int=3):
     fig.colorbar(im, ax=ax, label='segment probability', fraction=0.03, pad=0.01)
     windows = 'one window, the clip looped to 10 s' if p.looped else f"{len(p.starts)} window{'s' if len(p.starts) > 1 else ''} of 10 s"
     ax.set_title(f"{p.name} ({p.seconds:.1f} s, {windows}){': ' + title if title else ''}\n"
-                 f"outlined: predicted events (segment and window probability ≥ {p.threshold:g})", fontsize=9)
+                 f"outlined: predicted events (segment and window probability ≥ {p.threshold:g})", fontsize=9, wrap=True)
     fig.tight_layout()
     return fig
 
@@ -351,7 +372,8 @@ def parse_parser() -> CommandParser:
     p.add_argument('videos', nargs='+', metavar='VIDEO', help='video files or folders of them')
     p.add_argument('--out', required=True, help='output folder: NAME.json, NAME_audio.csv, NAME_visual.csv, NAME.png per video')
     p.add_argument('--checkpoint', help='best.pt / last.pt of valor_train, or an official VALOR checkpoint_best.pt')
-    p.add_argument('--preset', default='valor++', choices=list(HAN_PRESETS), help='the architecture of the checkpoint')
+    p.add_argument('--preset', choices=list(HAN_PRESETS), help="the architecture of a checkpoint that does not record it "
+                   "(valor_train's do; an official one is recognised by its shapes); without --checkpoint: valor++")
     p.add_argument('--clip-model', default='ViT-L-14', help='open_clip architecture of the CLIP feature extractor'); p.add_argument('--clip-weights', default='openai', help="'openai' (download) or a local file")
     p.add_argument('--clap-weights', help="local laion_clap fusion checkpoint (630k-fusion-best.pt), or 'download' (laion_clap fetches it)")
     p.add_argument('--r21d-weights', default='kinetics', help="'kinetics' (torchvision download) or a local state_dict file")
@@ -361,7 +383,7 @@ def parse_parser() -> CommandParser:
     p.add_argument('--precision', default='fp32', choices=['fp32', 'bf16', 'fp16'], help="CLIP's and CLAP's autocast (fp16: GPU only)")
     p.add_argument('--workers', type=int, default=0, help='processes decoding videos ahead of the models (0: decode in this process)')
     p.add_argument('--shard', help='i/n: this process parses videos i, i+n, ... of the list (job arrays; under torchrun RANK/WORLD_SIZE decide)')
-    p.add_argument('--device', default='cpu', help="'cpu', 'cuda' or 'cuda:N' (under torchrun: each rank's own GPU)")
+    p.add_argument('--device', default='auto', help="'auto' (a GPU when there is one), 'cpu', 'cuda' or 'cuda:N' (under torchrun: each rank's own GPU)")
     p.add_argument('--quiet', action='store_true', help='no progress bar')
     return p
 
@@ -369,6 +391,7 @@ def video_files(items:list) -> list:
     "The videos named on the command line: files as given, folders expanded to their video files (sorted)."
     out = []
     for it in map(Path, items):
+        if not it.exists(): raise UsageError(f"{it}: no such file or folder")
         out += sorted(f for f in it.iterdir() if f.suffix.lower() in VIDEO_EXTENSIONS) if it.is_dir() else [it]
     stems = [f.stem for f in out]
     twice = sorted({s for s in stems if stems.count(s) > 1})
@@ -381,21 +404,23 @@ def main(argv:list|None=None):
     "Entry point of `valor_parse`: exit status 0 when every video is parsed, 1 when some could not be decoded."
     a = parse_parser().parse_args(argv)
     if a.checkpoint is None and not a.random_weights: raise UsageError('give --checkpoint (or --random-weights for a demo)')
-    if a.clap_weights is None and not a.random_weights and HAN_PRESETS[a.preset].audio == 'clap':
-        raise UsageError(f"the {a.preset} preset hears CLAP features: give --clap-weights (630k-fusion-best.pt or 'download')")
     if not 1 <= a.hop <= WINDOW: raise UsageError(f"--hop must be 1..{WINDOW} seconds, got {a.hop}")
     if a.workers < 0: raise UsageError(f"--workers must be 0 or more, got {a.workers}")
     shard = job_shard(a.shard)
-    device = shard_device(a.device, shard)
+    device = resolve_device(a.device, shard)
     if a.precision == 'fp16' and not device.startswith('cuda'): raise UsageError("--precision fp16 needs --device cuda; use bf16 on a CPU")
     videos, prompts, out = shard.take(video_files(a.videos)), load_prompts(a.classes), Path(a.out)
+    loaded = parser_model(a.checkpoint, a.preset, len(prompts))       # a file read: a wrong checkpoint is told before any video
+    if a.clap_weights is None and not a.random_weights and 'clap' in loaded[0].input_kinds:
+        raise UsageError(f"the {preset_name(loaded[0].cfg)} model hears CLAP features: give --clap-weights (630k-fusion-best.pt or 'download')")
     writable_folder(out)                                               # before minutes of model loading and features
     start_group(shard, device)
     summary_path = out/('parse_summary.json' if shard.count == 1 else f"parse_summary_{shard.tag}.json")
     failed, parsed = {}, {}
+    why = lambda video, e: str(e).removeprefix(f"{video}: ")           # the summary's key names the video already
     for video in videos:                                               # a corrupt file costs a second here, not a model build
         try: probe_video(video)
-        except ClipError as e: failed[str(video)] = str(e)
+        except ClipError as e: failed[str(video)] = why(video, e)
     todo = [v for v in videos if str(v) not in failed]
     try:
         if todo:
@@ -403,12 +428,13 @@ def main(argv:list|None=None):
             weights = RANDOM_EXTRACTORS if a.random_weights else dict(clip_weights=a.clip_weights, clap_weights=a.clap_weights,
                                                                       r21d_weights=a.r21d_weights)
             model, extractors, info, title = build_parser(a.checkpoint, a.preset, prompts, a.clip_model, device=device,
-                                                          precision=a.precision, **weights)
+                                                          precision=a.precision, loaded=loaded, **weights)
             info['hop'] = a.hop
-        for video, clip in tqdm(prefetch(decode_video, todo, a.workers), total=len(todo), desc='valor_parse', unit='video', disable=a.quiet):
+        for video, clip in tqdm(prefetch(decode_video, todo, a.workers), total=len(todo), desc='valor_parse', unit='video',
+                                disable=True if a.quiet or not todo else None):
             t0 = time.perf_counter()
             if isinstance(clip, ClipError):
-                failed[str(video)] = str(clip); tqdm.write(f"valor_parse: skipped {video}: {clip}", file=sys.stderr); continue
+                failed[str(video)] = why(video, clip); note(f"valor_parse: skipped {video}: {why(video, clip)}"); continue
             if isinstance(clip, Exception): raise clip
             p = parse(clip, model, extractors, prompts, a.threshold, a.hop)
             write_parse(p, out, info, title)
@@ -419,7 +445,7 @@ def main(argv:list|None=None):
         atomic_write(summary_path, lambda f: f.write_text(json.dumps(summary, indent=1) + '\n'))
     job = finish_job(shard, out, 'parse_summary')                    # torchrun: after every process; rank 0 merges
     print(f"valor_parse{'' if shard.count == 1 else f' {shard.index}/{shard.count}'}: {len(parsed)} of {len(videos)} videos parsed "
-          f"into {out}" + (f" (the whole job: {job})" if job else '') + (f"; {len(failed)} failed:" if failed else ''))
+          f"into {out}" + (f" (the whole job: {job})" if job else ''))
     if failed:
-        print(report_failures(failed, summary_path))
+        sys.stderr.write(f"valor_parse: {len(failed)} video{'s' if len(failed) > 1 else ''} not parsed:\n{report_failures(failed, summary_path)}\n")
         raise SystemExit(1)

@@ -18,15 +18,15 @@ from .han import HAN_PRESETS, read_torch_file
 from .infer import evaluate, model_inputs, predict
 from .losses import LOSS_PRESETS, LossConfig
 from .members import train_members
-from .metrics import AVVP_KEYS
+from .metrics import AVVP_KEYS, metric_name
 from .synth import SynthConfig, synth_llp
-from .train import RECIPES, FitResult, Recipe, seeded_han, train_model
+from .train import RECIPES, FitResult, Recipe, seeded_han, synthetic_recipe, train_model
 
 # %% auto #0
-__all__ = ['PAPER_TABLES', 'PAPER_CAPTIONS', 'QUICK_SYNTH', 'SYNTH_EPOCHS', 'SYNTH_LR', 'QUICK_HAN', 'RUN_CACHE', 'paper_table',
-           'ReportData', 'report_data', 'report_recipe', 'ReportSetup', 'report_setup', 'array_digest', 'run_key',
-           'train_runs', 'save_run', 'run_row', 'summarize', 'seed_runs', 'han_labels', 'compare', 'to_markdown',
-           'write_table', 'write_frame', 'paired_differences', 'bar_chart', 'report_table']
+__all__ = ['PAPER_TABLES', 'PAPER_CAPTIONS', 'QUICK_SYNTH', 'DEFAULT_SEEDS', 'QUICK_HAN', 'RUN_CACHE', 'paper_table',
+           'ReportData', 'report_data', 'report_recipe', 'ReportOutput', 'report_output', 'ReportSetup', 'report_setup',
+           'array_digest', 'run_key', 'train_runs', 'save_run', 'run_row', 'summarize', 'seed_runs', 'han_labels',
+           'compare', 'to_markdown', 'write_table', 'write_frame', 'paired_differences', 'bar_chart', 'report_table']
 
 # %% ../nbs/08_report.ipynb #a4c23b5d
 PAPER_TABLES = {
@@ -131,16 +131,39 @@ def report_data(llp_dir:str|None=None,   # None: the synthetic LLP
     return ReportData({'train': train, 'val': val, 'test': test}, f"real LLP ({llp_dir})", False)
 
 # %% ../nbs/08_report.ipynb #afa56008
-SYNTH_EPOCHS, SYNTH_LR = 10, (1e-3, 1e-5)
-
 def report_recipe(preset:str, synthetic:bool, epochs:int|None=None, seed:int=0) -> Recipe:
-    "The recipe of one report run: the paper's (shortened to `epochs`) on real data, a short one on synthetic data."
-    r = RECIPES[preset]
-    if synthetic:
-        r = r.shortened(epochs or SYNTH_EPOCHS)
-        r = replace(r, lr_max=SYNTH_LR[0], lr_min=SYNTH_LR[1])
-    elif epochs: r = r.shortened(epochs)
+    "The recipe of one report run: the paper's (shortened to `epochs`) on real data, `synthetic_recipe` on synthetic data."
+    r = synthetic_recipe(preset, epochs) if synthetic else RECIPES[preset].shortened(epochs) if epochs else RECIPES[preset]
     return replace(r, seed=r.seed + seed)
+
+# %% ../nbs/08_report.ipynb #5f70628f
+DEFAULT_SEEDS = [0, 1, 2]
+
+@dataclass(frozen=True)
+class ReportOutput:
+    "Where a report's tables and figures go, and what its titles say about the run."
+    folder: Path
+    run: str|None    # how the run differs from the default one (None: the default run; real data says so in its source)
+
+    def describe(self, source:str) -> str:
+        "`source` (where our numbers came from) with the run's settings when they are not the default ones."
+        return source if self.run is None else f"{source} [{self.run}]"
+
+def report_output(out_dir:str|Path|None=None, # given: used as it is
+                  real:bool=False, quick:bool=False,
+                  seeds=DEFAULT_SEEDS,         # None: the default ones
+                  epochs:int|None=None,
+                  real_tag:str='llp',          # the run name of real data ('ave' for AVE)
+                 ) -> ReportOutput:
+    "`figures/` for the default run, `runs/<run>/figures/` for other settings or real data (or `out_dir`)."
+    seeds = DEFAULT_SEEDS if seeds is None else list(seeds)
+    parts = ((['quick: CI-sized data and models'] if quick else []) +
+             ([f"seed{'s' if len(seeds) > 1 else ''} {', '.join(map(str, seeds))}"] if seeds != DEFAULT_SEEDS else []) +
+             ([f"{epochs} epochs"] if epochs else []))
+    slug = '-'.join(([real_tag] if real else []) + (['quick'] if quick else []) +
+                    ([f"seeds-{'-'.join(map(str, seeds))}"] if seeds != DEFAULT_SEEDS else []) + ([f"epochs-{epochs}"] if epochs else []))
+    folder = Path(out_dir) if out_dir else Path('runs')/slug/'figures' if slug else Path('figures')
+    return ReportOutput(folder, f"{', '.join(parts)} run" if parts else None)
 
 # %% ../nbs/08_report.ipynb #b78f5e5d
 QUICK_HAN = dict(hidden=64, ff=128)   # CI-sized models
@@ -148,19 +171,23 @@ QUICK_HAN = dict(hidden=64, ff=128)   # CI-sized models
 @dataclass
 class ReportSetup:
     "What a training report needs besides its rows."
-    data: ReportData
+    data: ReportData           # its source says how the run differs from the default one
     han_overrides: dict|None   # model sizes for `run_row` / `train_model` (narrow when quick)
     epochs: int|None           # None: the recipe's (see `report_recipe`)
+    out: ReportOutput          # where the tables and figures go
 
 def report_setup(llp_dir:str|None=None, # None: the synthetic LLP
                  quick:bool=False,      # CI-sized: tiny synthetic data, narrow models, 2 epochs
                  epochs:int|None=None,
                  features:dict|None=None, # kind -> folder; its kinds are also the synthetic LLP's
-                 labels:dict|None=None, teachers:dict|None=None) -> ReportSetup:
-    "The data, model sizes and epochs of a training report."
+                 labels:dict|None=None, teachers:dict|None=None,
+                 seeds=DEFAULT_SEEDS, out_dir:str|Path|None=None) -> ReportSetup:
+    "The data, model sizes, epochs and output folder of a training report."
     synth = replace(QUICK_SYNTH if quick else SynthConfig(), kinds=tuple(features or SynthConfig().kinds))
-    return ReportSetup(report_data(llp_dir, features, labels, teachers, synth), QUICK_HAN if quick else None,
-                       2 if quick and epochs is None else epochs)
+    out = report_output(out_dir, llp_dir is not None, quick, seeds, epochs)
+    data = report_data(llp_dir, features, labels, teachers, synth)
+    return ReportSetup(replace(data, source=out.describe(data.source)), QUICK_HAN if quick else None,
+                       2 if quick and epochs is None else epochs, out)
 
 # %% ../nbs/08_report.ipynb #ccafbfef
 RUN_CACHE = 'runs/cache'      # relative to where the reports run (the repository root)
@@ -273,7 +300,7 @@ def to_markdown(table:pd.DataFrame, caption:str, paper_source:str='real LLP') ->
     keys = list(dict.fromkeys(table['metric']))
     d = 2 if (table['paper'] * 10 % 1).abs().gt(1e-6).any() else 1      # as many decimals as the paper prints
     cell = lambda r: f"{r.ours:.2f}{f' ± {r.ours_std:.2f}' if r.ours_std else ''} ({'not in the paper' if np.isnan(r.paper) else f'{r.paper:.{d}f}'})"
-    lines = [f"**{caption}**", '', '| row | ' + ' | '.join(keys) + ' |', '|---|' + '---|' * len(keys)]
+    lines = [f"**{caption}**", '', '| row | ' + ' | '.join(map(metric_name, keys)) + ' |', '|---|' + '---|' * len(keys)]
     for row, g in table.groupby('row', sort=False):
         lines.append(f"| {row} | " + ' | '.join(cell(r) for r in g.itertuples()) + ' |')
     spread = ' ± standard deviation over seeds' if table['ours_std'].any() else ''
@@ -316,7 +343,7 @@ def _diff_panel(ax, table, runs, baseline, k, rows):
     ax.barh(y - 0.2, paper.reindex(rows) - paper[baseline], 0.4, color='#bbbbbb')
     ax.barh(y + 0.2, d['mean'], 0.4, xerr=d['std'], color='#3a6ea5')
     ax.axvline(0, color='black', lw=0.8); ax.tick_params(labelsize=8); ax.invert_yaxis()
-    ax.set_title(f"{k}: difference from baseline", fontsize=8)
+    ax.set_title(f"{metric_name(k)}: difference\nfrom the baseline", fontsize=8)
 
 def bar_chart(table:pd.DataFrame, path:str|Path, title:str, paper_source:str='real LLP',
               runs:pd.DataFrame|None=None, # `seed_runs` of the rows: with `baseline`, adds the difference panels
@@ -336,7 +363,7 @@ def bar_chart(table:pd.DataFrame, path:str|Path, title:str, paper_source:str='re
         t = table[table['metric'] == k].set_index('row').loc[rows]
         ax.barh(y - 0.2, t['paper'], 0.4, color='#bbbbbb', label=f'paper ({paper_source})')
         ax.barh(y + 0.2, t['ours'], 0.4, xerr=t['ours_std'], color='#3a6ea5', label='ours')
-        ax.set_title(k, fontsize=9); ax.set_xlim(0, 100); ax.tick_params(labelsize=8); ax.invert_yaxis()
+        ax.set_title(metric_name(k), fontsize=9); ax.set_xlim(0, 100); ax.tick_params(labelsize=8); ax.invert_yaxis()
     axes[0][0].set_yticks(y, rows, fontsize=8)
     if diffs:
         for ax, k in zip(axes[1], keys): _diff_panel(ax, table, runs, baseline, k, others)
@@ -344,7 +371,7 @@ def bar_chart(table:pd.DataFrame, path:str|Path, title:str, paper_source:str='re
     handles, labels = axes[0][0].get_legend_handles_labels()
     fig.legend(handles, labels, fontsize=8, loc='lower center', ncol=2, frameon=False)
     spread = f"; bars ± std over {runs['seed'].nunique()} seed(s); baseline: {baseline}" if diffs else ''
-    fig.suptitle(f"{title}\nours: {table['source'].iloc[0]}{spread}", fontsize=9)
+    fig.suptitle(f"{title}\nours: {table['source'].iloc[0]}{spread}", fontsize=9, wrap=True)
     fig.tight_layout(rect=(0, 0.05 if diffs else 0.08, 1, 1))
     path = atomic_write(Path(path), lambda p: fig.savefig(p, format='png', dpi=110, metadata={'Software': None}))
     plt.close(fig)

@@ -11,10 +11,12 @@ import pandas as pd
 from .claims import ledger_counts
 from .cli import CommandParser, command, writable_folder
 from .prompts import read_utf8
+from .metrics import metric_name
+from .report import report_output
 
 # %% auto #0
-__all__ = ['REPORTS', 'OFFICIAL_PARAMS', 'ROOTED', 'ReportFailed', 'run_report', 'summary', 'reproduce', 'source_tag',
-           'claims_summary', 'declared_parameters', 'check_params', 'read_params', 'main']
+__all__ = ['REPORTS', 'OFFICIAL_PARAMS', 'ROOTED', 'ReportFailed', 'run_report', 'summary', 'source_tag', 'output_folders',
+           'reproduce', 'claims_summary', 'declared_parameters', 'check_params', 'read_params', 'main']
 
 # %% ../nbs/09_reproduce.ipynb #fdd418c3
 REPORTS = ('fidelity', 'thresholds', 'labelers', 'ablation', 'benchmark', 'classwise', 'pld', 'qualitative', 'ave', 'claims')
@@ -59,19 +61,31 @@ def summary(out_dir:str|Path='figures', tag:str='synthetic') -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 # %% ../nbs/09_reproduce.ipynb #47957912
-def reproduce(params:dict|None=None, only:list|None=None, nbs_dir='nbs', runs_dir='runs/notebooks', log=print) -> pd.DataFrame:
-    "Run the report notebooks (`only` a subset) with `params`; returns the summary of paper vs ours."
-    params = dict(params or {})
-    for name in only or REPORTS:
-        if name not in REPORTS: raise ReportFailed(f"unknown report {name!r}; expected some of {list(REPORTS)}")
-        log(f"running {name}.ipynb ...")
-        run_report(name, params, nbs_dir, runs_dir)
-    return summary(params.get('out_dir', 'figures'), source_tag(params))
-
 def source_tag(params:dict) -> str:
     "The tag of the files the reports write with `params`: 'llp' for real data, else 'synthetic'."
     return 'llp' if params.get('llp_dir') or params.get('data_dir') else 'synthetic'
 
+def output_folders(params:dict) -> tuple:
+    "Where the reports write with `params` (`report_output`: `figures/` for the default run only), and where their executed copies go."
+    real = 'llp' if source_tag(params) == 'llp' else 'ave' if params.get('ave_dir') else None
+    out = report_output(params.get('out_dir'), real is not None, bool(params.get('quick')), params.get('seeds'),
+                        params.get('epochs'), real_tag=real or 'llp').folder
+    return out, Path('runs/notebooks') if out == Path('figures') else out.parent/'notebooks'
+
+# %% ../nbs/09_reproduce.ipynb #3a1063b1
+def reproduce(params:dict|None=None, only:list|None=None, nbs_dir='nbs',
+              runs_dir=None, # the executed notebooks (default: beside the output folder, `output_folders`)
+              log=print) -> pd.DataFrame:
+    "Run the report notebooks (`only` a subset) with `params`, all writing into one folder; returns the summary of paper vs ours."
+    out, default_runs = output_folders(params or {})
+    params = {**(params or {}), 'out_dir': str(out)}
+    for name in only or REPORTS:
+        if name not in REPORTS: raise ReportFailed(f"unknown report {name!r}; expected some of {list(REPORTS)}")
+        log(f"running {name}.ipynb ...")
+        run_report(name, params, nbs_dir, runs_dir or default_runs)
+    return summary(out, source_tag(params))
+
+# %% ../nbs/09_reproduce.ipynb #14817eee
 def claims_summary(out_dir:str|Path='figures', tag:str='synthetic') -> str:
     "One line on the claims ledger of `tag` in `out_dir`: how many of the paper's comparisons hold, and where to read them."
     path = Path(out_dir)/f"claims_{tag}.csv"
@@ -80,6 +94,7 @@ def claims_summary(out_dir:str|Path='figures', tag:str='synthetic') -> str:
     return (f"claims ledger ({path.with_suffix('.md')}): {c['holds']} hold, {c['within noise']} within noise, {c['reversed']} reversed"
             + (f", {c['not measured']} not measured" if c['not measured'] else '') + f" (of {sum(c.values())})")
 
+# %% ../nbs/09_reproduce.ipynb #8a8d5121
 OFFICIAL_PARAMS = {   # the official layout (`valor_fetch DEST`): folders relative to `--root` and to llp_dir
     'llp_dir': 'data', 'checkpoint_dir': 'models',
     'vggish': 'feats/vggish', 'res152': 'feats/res152', 'r2plus1d_18': 'feats/r2plus1d_18',
@@ -101,6 +116,7 @@ def check_params(params:dict, source:str, nbs_dir:str|Path='nbs') -> dict:
     if unknown: raise ValueError(f"{source}: unknown parameter(s) {unknown}; the report notebooks declare {sorted(known)}")
     return params
 
+# %% ../nbs/09_reproduce.ipynb #4c20a04e
 def read_params(path:str|Path|None, root:str|Path|None=None) -> dict:
     "Notebook parameters from a YAML or JSON file (a mapping), or `'official'` (`OFFICIAL_PARAMS`); folders under `root`."
     if path is None: return {}
@@ -117,6 +133,7 @@ def _read_yaml(path:Path) -> dict:
     if not isinstance(params, dict): raise ValueError(f"{path}: expected a mapping of parameter names to values, got {type(params).__name__}")
     return params
 
+# %% ../nbs/09_reproduce.ipynb #fc0ccef7
 @command('valor_reproduce', expected=(ReportFailed,))
 def main(argv:list|None=None):
     "Entry point of `valor_reproduce`."
@@ -124,17 +141,20 @@ def main(argv:list|None=None):
     p.add_argument('--params', help="YAML or JSON file of notebook parameters (llp_dir, folders, seeds, epochs, ...), or 'official' for valor_fetch's layout")
     p.add_argument('--root', help="the folder llp_dir, checkpoint_dir and ave_dir are relative to (with --params official: valor_fetch's DEST)")
     p.add_argument('--only', nargs='+', choices=REPORTS, help='run these reports only')
-    p.add_argument('--quick', action='store_true', help='CI-sized runs (quick=True), written under runs/quick/figures unless --out')
-    p.add_argument('--out', help='where tables and figures go (default: figures; quick runs: runs/quick/figures)')
-    p.add_argument('--nbs', default='nbs', help='the folder of the report notebooks'); p.add_argument('--runs', default='runs/notebooks', help='executed notebooks (not for git)')
+    p.add_argument('--quick', action='store_true', help='CI-sized runs (quick=True), written under runs/quick/figures')
+    p.add_argument('--out', help='where tables and figures go (default: figures for the default run, runs/<run>/figures for '
+                   'other settings or real data)')
+    p.add_argument('--nbs', default='nbs', help='the folder of the report notebooks')
+    p.add_argument('--runs', help='executed notebooks, not for git (default: runs/notebooks, or beside the runs/<run>/figures folder)')
     a = p.parse_args(argv)
     params = check_params(read_params(a.params, a.root), a.params or 'parameters', a.nbs)
     if a.quick: params['quick'] = True
     if a.out: params['out_dir'] = a.out
-    quick = bool(params.get('quick'))
-    if quick: params.setdefault('out_dir', 'runs/quick/figures')      # never over the committed figures
-    writable_folder(params.get('out_dir', 'figures'), '--out'); writable_folder(a.runs, '--runs')
+    out, runs = output_folders(params)
+    writable_folder(out, '--out'); writable_folder(a.runs or runs, '--runs')
+    print(f"valor_reproduce: tables and figures into {out}, executed notebooks into {a.runs or runs}")
     table = reproduce(params, a.only, a.nbs, a.runs)
-    if quick: print('quick (CI-sized) runs: tiny data, 2 epochs, narrow models; not the committed results')
+    if params.get('quick'): print('quick (CI-sized) runs: tiny data, 2 epochs, narrow models; not the committed results')
+    table = table.assign(metric=table['metric'].map(metric_name)) if len(table) else table
     with pd.option_context('display.width', 200, 'display.max_rows', 200): print(table.to_string(index=False))
-    print(claims_summary(params.get('out_dir', 'figures'), source_tag(params)))
+    print(claims_summary(out, source_tag(params)))

@@ -231,7 +231,7 @@ def synth_llp(cfg:SynthConfig=SynthConfig()) -> dict:
 
 # %% ../nbs/06_synth.ipynb #a78a7bb9
 def llp_statistics(weak:np.ndarray, gt_a:np.ndarray, gt_v:np.ndarray) -> dict:
-    "Annotation statistics of dense GT (as in llp_data.md), in percent."
+    "Annotation statistics of dense GT, in percent: labels per video, modality mix, event lengths and runs, cross-modal overlap."
     w = weak.astype(bool)
     pa, pv = gt_a.any(1).astype(bool), gt_v.any(1).astype(bool)
     n = w.sum()
@@ -256,7 +256,7 @@ def llp_statistics(weak:np.ndarray, gt_a:np.ndarray, gt_v:np.ndarray) -> dict:
     return out
 
 REAL_CROSS_MODAL = (87.84, 92.69, 93.34, 81.76)   # LLP val + test, measured with llp_statistics (see the test below)
-REAL_STATISTICS = {   # llp_data.md (val + test; labels per video: train)
+REAL_STATISTICS = {   # LLP's annotations (val + test; labels per video: train)
     'labels per video: 1': 40.3, 'labels per video: 2': 58.8, 'labels per video: 3': 0.9,
     'weak classes heard only': 34.4, 'weak classes seen only': 4.2, 'weak classes both': 60.3, 'weak classes neither': 1.2,
     'audio events lasting 10 s': 41.2, 'audio events lasting 1 s': 5.8, 'audio events in one run': 78.6,

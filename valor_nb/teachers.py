@@ -154,13 +154,14 @@ def read_clap_weights(path:str|Path) -> dict:
 
 # %% ../nbs/07_teachers.ipynb #01657f7d
 def quiet_clap_dependencies():
-    "Silence three harmless warnings raised inside laion_clap's dependencies (timm, torch, torchaudio), there only, and transformers' weight-loading bar."
+    "Silence four harmless warnings raised inside laion_clap's dependencies (timm, torch, torchaudio, tqdm), there only, and transformers' weight-loading bar."
     import warnings
     from transformers.utils import logging as transformers_logging
     transformers_logging.disable_progress_bar()   # laion_clap's text tower is loaded from the local hub cache: nothing to watch
     for message, category, module in ((r'Importing from timm\.models\.layers', FutureWarning, r'timm\.'),
                                       (r'torch\.meshgrid', UserWarning, r'torch\.functional'),
-                                      (r"Argument 'onesided'", UserWarning, r'torchaudio\.')):
+                                      (r"Argument 'onesided'", UserWarning, r'torchaudio\.'),
+                                      (r'IProgress not found', Warning, r'tqdm\.')):     # tqdm.auto in a kernel without ipywidgets
         warnings.filterwarnings('ignore', message=f'.*{message}', category=category, module=module)
 
 class ClapTeacher:

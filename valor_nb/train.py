@@ -12,19 +12,21 @@ import torch
 import torch.distributed as dist
 from tqdm import tqdm
 
-from .cli import CommandParser, UsageError, command, one_line, writable_folder
-from .dist import job_shard, shard_device, start_group, world
+import valor_nb
+from .cli import CommandParser, UsageError, command, duration, note, one_line, writable_folder
+from .dist import job_shard, resolve_device, start_group, world
 from .data import FEATURE_SHAPES, LLPSplit, atomic_write, load_split
 from .han import HAN, HANOutput, HAN_PRESETS, build_han, check_state_dict, read_torch_file
 from .infer import evaluate, model_inputs
 from .losses import LOSS_PRESETS, LossConfig, Targets, avvp_loss
-from .metrics import AVVP_KEYS
+from .metrics import AVVP_KEYS, metric_name
 
 # %% auto #0
-__all__ = ['RECIPES', 'RESUME_KEYS', 'Recipe', 'learning_rate', 'make_optimizer', 'split_targets', 'optimise', 'train_step',
-           'save_checkpoint', 'data_fingerprint', 'differences', 'read_resume_state', 'FitResult', 'fit_loop',
-           'SegmentForward', 'fit', 'write_scores', 'train_model', 'seeded_han', 'train_parser', 'main',
-           'format_scores']
+__all__ = ['RECIPES', 'SYNTH_EPOCHS', 'SYNTH_LR', 'RESUME_KEYS', 'RUN_FILES', 'Recipe', 'learning_rate', 'synthetic_recipe',
+           'make_optimizer', 'split_targets', 'optimise', 'train_step', 'save_checkpoint', 'data_fingerprint',
+           'differences', 'read_resume_state', 'FitResult', 'prepare_out_dir', 'epoch_line', 'fit_loop',
+           'SegmentForward', 'batch_step', 'epoch_seconds', 'fit', 'write_scores', 'train_model', 'seeded_han',
+           'run_info', 'train_parser', 'main', 'format_scores']
 
 # %% ../nbs/05_train.ipynb #c25e79f9
 @dataclass(frozen=True)
@@ -69,6 +71,13 @@ def learning_rate(r:Recipe, epoch:int) -> float:
     if r.schedule == 'step': return r.lr_max * r.gamma ** ((epoch - 1) // r.step)
     if epoch < r.warmup: return epoch / r.warmup * r.lr_max
     return r.lr_min + 0.5 * (r.lr_max - r.lr_min) * (1 + math.cos(math.pi * (epoch - r.warmup) / (r.epochs - r.warmup)))
+
+# %% ../nbs/05_train.ipynb #49d4785a
+SYNTH_EPOCHS, SYNTH_LR = 10, (1e-3, 1e-5)
+
+def synthetic_recipe(preset:str, epochs:int|None=None) -> Recipe:
+    "The recipe of a run on the synthetic LLP: the preset's over `epochs` (default `SYNTH_EPOCHS`), at `SYNTH_LR`."
+    return replace(RECIPES[preset].shortened(epochs or SYNTH_EPOCHS), lr_max=SYNTH_LR[0], lr_min=SYNTH_LR[1])
 
 # %% ../nbs/05_train.ipynb #2ca2b687
 def make_optimizer(model:torch.nn.Module, r:Recipe) -> torch.optim.Optimizer:
@@ -152,9 +161,47 @@ class FitResult:
     test: dict|None     # the ten numbers on test with the best weights (None without a test split)
     history: list       # one dict per epoch: epoch, lr, loss, parts, val (ten numbers), seconds
 
-# %% ../nbs/05_train.ipynb #b80258b1
-def _run_config(model, loss, recipe, bf16):
-    return {'han': asdict(model.cfg), 'loss': asdict(loss), 'recipe': asdict(recipe), 'bf16': bf16}
+# %% ../nbs/05_train.ipynb #3d646750
+RUN_FILES = ('last.pt', 'best.pt', 'scores.json')
+
+def _progress(last:Path) -> str:
+    "How far the run in `last.pt` got, for a message."
+    try:
+        ck = read_torch_file(last, 'checkpoint of valor_train')
+        return f"{last.name}: {ck['epoch']} of {ck['config']['recipe']['epochs']} epochs done"
+    except (ValueError, KeyError, TypeError): return f"an unreadable {last.name}"
+
+def prepare_out_dir(out_dir:Path, resume:bool=False, overwrite:bool=False,
+                    flags:tuple=('resume=True', 'overwrite=True'), # how the caller says resume and overwrite
+                   ) -> str|None:
+    "Check `out_dir` before a run: another run there is refused unless `resume` or `overwrite` (which deletes its files); a note when `resume` finds nothing."
+    last = Path(out_dir)/'last.pt'
+    if not last.exists(): return f"{last} not found: nothing to resume, starting a fresh run" if resume else None
+    if resume: return None
+    if not overwrite:
+        raise FileExistsError(f"{out_dir} holds a run ({_progress(last)}); continue it with {flags[0]}, "
+                              f"or start over with {flags[1]} (deletes its {', '.join(RUN_FILES)})")
+    for f in RUN_FILES: (Path(out_dir)/f).unlink(missing_ok=True)
+    return f"{out_dir}: the previous run's {', '.join(RUN_FILES)} deleted (overwrite)"
+
+# %% ../nbs/05_train.ipynb #71bffd8d
+def epoch_line(row:dict, metric:str, best:dict, epochs:int, pace:float) -> str:
+    "The progress line of a finished epoch; `pace`: seconds per epoch so far."
+    left = epochs - row['epoch']
+    return (f"epoch {row['epoch']}/{epochs}: loss {row['loss']:.4f}, validation {metric_name(metric)} {row['val'][metric]:.2f} "
+            f"(best {best['score']:.2f}, epoch {best['epoch']}), {duration(row['seconds'])}"
+            + (f"; about {duration(left * pace)} left" if left else ''))
+
+# %% ../nbs/05_train.ipynb #9a9e11a8
+def _resume(model, opt, shuffle, out_dir, config, data):
+    "Load `out_dir/last.pt` into the model, optimiser and generators: `(history, best, first epoch)`."
+    ck = read_resume_state(out_dir/'last.pt', config, data)
+    try:
+        model.load_state_dict(ck['model']); opt.load_state_dict(ck['optimizer'])
+        torch.set_rng_state(ck['rng']); shuffle.set_state(ck['shuffle'])
+    except (RuntimeError, ValueError, KeyError, TypeError) as e:
+        raise ValueError(f"{out_dir/'last.pt'}: cannot resume from it ({one_line(e)}); delete it to start over") from None
+    return ck['history'], ck['best'], ck['epoch'] + 1
 
 def fit_loop(model:torch.nn.Module, opt:torch.optim.Optimizer, n:int, # the model, its optimiser, the training videos
              step,                  # step(indices) -> (loss, parts): one optimisation step on those videos
@@ -162,6 +209,8 @@ def fit_loop(model:torch.nn.Module, opt:torch.optim.Optimizer, n:int, # the mode
              recipe:Recipe, metric:str, # the best epoch is the one with the highest score()[metric]
              out_dir:Path|None=None, resume:bool=False, quiet:bool=False, on_epoch_end=None,
              config:dict|None=None, data:dict|None=None, # what last.pt must match to resume
+             record:dict|None=None, # more entries for both checkpoints (what the run is: `run_info`)
+             log=None,              # log(line): one progress line per epoch
             ) -> tuple:
     "The epochs of a run: `(history, best)`, the model holding the best epoch's weights."
     device = next(model.parameters()).device
@@ -169,20 +218,14 @@ def fit_loop(model:torch.nn.Module, opt:torch.optim.Optimizer, n:int, # the mode
     shuffle = torch.Generator().manual_seed(recipe.seed)
     history, best, start = [], {'score': -math.inf, 'epoch': 0, 'state': None}, 1
     if resume and out_dir is not None and (out_dir/'last.pt').exists():
-        ck = read_resume_state(out_dir/'last.pt', config, data)
-        try:
-            model.load_state_dict(ck['model']); opt.load_state_dict(ck['optimizer'])
-            torch.set_rng_state(ck['rng']); shuffle.set_state(ck['shuffle'])
-        except (RuntimeError, ValueError, KeyError, TypeError) as e:
-            raise ValueError(f"{out_dir/'last.pt'}: cannot resume from it ({one_line(e)}); delete it to start over") from None
-        history, best, start = ck['history'], ck['best'], ck['epoch'] + 1
-    bar = tqdm(range(start, recipe.epochs + 1), desc='epochs', disable=quiet, initial=start - 1, total=recipe.epochs)
-    for epoch in bar:
+        history, best, start = _resume(model, opt, shuffle, out_dir, config, data)
+    extra, t_start = {'config': config, **(record or {})}, time.perf_counter()
+    for epoch in range(start, recipe.epochs + 1):
         t0 = time.perf_counter()
         lr = learning_rate(recipe, epoch)
         for group in opt.param_groups: group['lr'] = lr
         perm, total, parts = torch.randperm(n, generator=shuffle).to(device), 0.0, {}
-        for i in tqdm(range(0, n, recipe.batch_size), desc=f'epoch {epoch}', leave=False, disable=quiet):
+        for i in tqdm(range(0, n, recipe.batch_size), desc=f'epoch {epoch}', leave=False, disable=True if quiet else None):
             idx = perm[i:i + recipe.batch_size]
             l, p = step(idx)
             total += l * len(idx)
@@ -193,20 +236,26 @@ def fit_loop(model:torch.nn.Module, opt:torch.optim.Optimizer, n:int, # the mode
         history.append(row)
         if scores[metric] > best['score']:
             best = {'score': scores[metric], 'epoch': epoch, 'state': copy.deepcopy(model.state_dict())}
-            if out_dir is not None: save_checkpoint(best['state'], out_dir/'best.pt')
+            if out_dir is not None: save_checkpoint({'model': best['state'], **extra}, out_dir/'best.pt')
         if out_dir is not None:
             save_checkpoint({'model': model.state_dict(), 'optimizer': opt.state_dict(), 'epoch': epoch, 'history': history,
-                             'best': best, 'rng': torch.get_rng_state(), 'shuffle': shuffle.get_state(), 'config': config,
-                             'data': data}, out_dir/'last.pt')
-        bar.set_postfix(loss=f"{row['loss']:.4f}", val=f"{scores[metric]:.2f}", best=f"{best['score']:.2f}@{best['epoch']}")
+                             'best': best, 'rng': torch.get_rng_state(), 'shuffle': shuffle.get_state(), 'data': data,
+                             **extra}, out_dir/'last.pt')
+        if log: log(epoch_line(row, metric, best, recipe.epochs, (time.perf_counter() - t_start) / (epoch - start + 1)))
         if on_epoch_end is not None: on_epoch_end(row)
     if best['state'] is not None: model.load_state_dict(best['state'])
     return history, best
 
+# %% ../nbs/05_train.ipynb #4c7dce57
 class SegmentForward(torch.nn.Module):
     "`model.forward_segments` as a module's `forward`, for `DistributedDataParallel` (which hooks `forward` only)."
     def __init__(self, model:HAN): super().__init__(); self.model = model
     def forward(self, *x): return self.model.forward_segments(*x)
+
+def batch_step(model:HAN, opt:torch.optim.Optimizer, x:tuple, y:Targets, loss:LossConfig, recipe:Recipe, bf16:bool=False):
+    "`step(indices)` of one process: `train_step` on those videos of the inputs `x` and targets `y`."
+    pick = lambda idx: (tuple(t[idx] for t in x), Targets(*(None if t is None else t[idx] for t in y)))
+    return lambda idx: train_step(model, opt, *pick(idx), loss, recipe.clip, bf16)
 
 def _ddp_step(model, opt, x_train, y_train, loss, recipe, bf16):
     "`step(indices)` of a DDP run: this process's slice of the batch, weighted by its share; losses summed over processes."
@@ -224,6 +273,25 @@ def _ddp_step(model, opt, x_train, y_train, loss, recipe, bf16):
         return sums[0].item(), dict(zip(p, sums[1:].tolist()))
     return step
 
+# %% ../nbs/05_train.ipynb #72a03c35
+def epoch_seconds(model:HAN, x:tuple, y:Targets, loss:LossConfig, recipe:Recipe, val:LLPSplit, x_val:tuple,
+                  bf16:bool=False, steps:int=3) -> float:
+    "Seconds one epoch will take, measured on a copy of `model`: `steps` batches (after one to warm up) and a validation pass."
+    twin = copy.deepcopy(model)
+    step, n = batch_step(twin, make_optimizer(twin, recipe), x, y, loss, recipe, bf16), len(x[0])
+    idx = torch.arange(min(recipe.batch_size, n), device=x[0].device)
+    with torch.random.fork_rng(devices=[x[0].device] if x[0].is_cuda else []):
+        step(idx)
+        t0 = time.perf_counter()
+        for _ in range(steps): step(idx)
+        t1 = time.perf_counter()
+        evaluate(twin, val, x_val, bf16=bf16)
+    return (t1 - t0) / steps * math.ceil(n / recipe.batch_size) + time.perf_counter() - t1
+
+# %% ../nbs/05_train.ipynb #01e6e1a7
+def _run_config(model, loss, recipe, bf16):
+    return {'han': asdict(model.cfg), 'loss': asdict(loss), 'recipe': asdict(recipe), 'bf16': bf16}
+
 def fit(model:HAN,              # trained in place
         train:LLPSplit,         # features and the targets `loss` needs
         val:LLPSplit,           # features and dense ground truth: selects the best epoch
@@ -232,34 +300,41 @@ def fit(model:HAN,              # trained in place
         recipe:Recipe=Recipe(),
         out_dir:str|Path|None=None, # checkpoints and scores.json; None: keep nothing on disk
         resume:bool=False,      # continue from out_dir/last.pt when it exists
+        overwrite:bool=False,   # start over in an out_dir that holds another run (deleting it); else refused
         quiet:bool=False,       # no progress bars
         bf16:bool=False,        # bfloat16 autocast for forward passes
         on_epoch_end=None,      # called as on_epoch_end(history_row) after each epoch's checkpoint
+        info:dict|None=None,    # what the run is (`run_info`): recorded in best.pt, last.pt and scores.json
+        log=None,               # log(line): the estimated time, then one line per epoch
        ) -> FitResult:
     "Train `model` with `loss` and `recipe`, keeping the weights with the best validation segment Type@AV."
+    rank, size = world()
+    out_dir = Path(out_dir) if out_dir is not None and rank == 0 else None       # DDP: rank 0 writes
+    said = prepare_out_dir(out_dir, resume, overwrite) if out_dir is not None else None
+    log = log if rank == 0 else None
+    if said and log: log(said)
     device = next(model.parameters()).device
     x_train = tuple(t.to(device) for t in model_inputs(model, train))
     y_train = Targets(*(None if t is None else t.to(device) for t in split_targets(train, loss)))
     x_val = model_inputs(model, val)
     opt = make_optimizer(model, recipe)
     config, data = _run_config(model, loss, recipe, bf16), data_fingerprint(train=train, val=val)
-    rank, size = world()
-    out_dir = Path(out_dir) if out_dir is not None and rank == 0 else None       # DDP: rank 0 writes
-    step = (_ddp_step(model, opt, x_train, y_train, loss, recipe, bf16) if size > 1 else
-            lambda idx: train_step(model, opt, tuple(x[idx] for x in x_train),
-                                   Targets(*(None if t is None else t[idx] for t in y_train)), loss, recipe.clip, bf16))
+    if log and size == 1:
+        s = epoch_seconds(model, x_train, y_train, loss, recipe, val, x_val, bf16)
+        log(f"about {duration(s)} per epoch: {recipe.epochs} epochs in about {duration(s * recipe.epochs)} (measured on a few batches)")
+    step = (_ddp_step if size > 1 else batch_step)(model, opt, x_train, y_train, loss, recipe, bf16)
     history, best = fit_loop(model, opt, len(train), step, lambda: evaluate(model, val, x_val, bf16=bf16), recipe, 'seg_type',
-                             out_dir, resume, quiet or rank > 0, on_epoch_end, config, data)
+                             out_dir, resume, quiet or rank > 0, on_epoch_end, config, data, {'info': info}, log)
     val_best = history[best['epoch'] - 1]['val'] if best['epoch'] else None
     result = FitResult(model, best['epoch'], val_best, evaluate(model, test, bf16=bf16) if test is not None else None, history)
-    if out_dir is not None: write_scores(result, out_dir/'scores.json', config)
+    if out_dir is not None: write_scores(result, out_dir/'scores.json', config, info)
     return result
 
 # %% ../nbs/05_train.ipynb #821c092f
-def write_scores(r:FitResult, path:Path, config:dict) -> Path:
-    "The run's configuration, best epoch and scores as JSON, written atomically."
-    text = json.dumps({'config': config, 'best_epoch': r.best_epoch, 'val': r.val, 'test': r.test, 'history': r.history},
-                      indent=1, default=str)
+def write_scores(r:FitResult, path:Path, config:dict, info:dict|None=None) -> Path:
+    "What the run is, its configuration, best epoch and scores as JSON, written atomically."
+    text = json.dumps({'info': info, 'config': config, 'best_epoch': r.best_epoch, 'val': r.val, 'test': r.test,
+                       'history': r.history}, indent=1, default=str)
     return atomic_write(path, lambda p: p.write_text(text))
 
 # %% ../nbs/05_train.ipynb #cc01139a
@@ -280,7 +355,11 @@ def seeded_han(preset:str, recipe:Recipe, n_classes:int, device:str='cpu', han_o
     torch.manual_seed(recipe.seed)
     return build_han(preset, n_classes=n_classes, **(han_overrides or {})).to(device)
 
-# %% ../nbs/05_train.ipynb #bad653d6
+def run_info(preset:str, loss:str, data:str, synthetic:bool, recipe:str) -> dict:
+    "What a run is, in words, for its checkpoints and `scores.json`: package version, preset, loss, data, recipe."
+    return {'valor_nb': valor_nb.__version__, 'preset': preset, 'loss': loss, 'data': data, 'synthetic': synthetic, 'recipe': recipe}
+
+# %% ../nbs/05_train.ipynb #1f0028f8
 def _pairs(items, what):
     out = {}
     for it in items or []:
@@ -292,60 +371,92 @@ def _pairs(items, what):
 def train_parser() -> CommandParser:
     p = CommandParser(prog='valor_train', description='Train a HAN on an LLP folder and evaluate it (VALOR recipe).')
     p.add_argument('llp_dir', nargs='?', help='folder with the LLP CSV files; the feature and label folders are relative to it (or absolute)')
-    p.add_argument('--synthetic', action='store_true', help="train on valor_nb's built-in synthetic LLP instead of LLP_DIR (no data needed)")
-    p.add_argument('--preset', default='valor', choices=list(HAN_PRESETS), help='HAN architecture (Table 1 rows)')
+    p.add_argument('--synthetic', action='store_true', help="train on valor_nb's built-in synthetic LLP instead of LLP_DIR "
+                   f"(no data needed; its own recipe: {SYNTH_EPOCHS} epochs at lr {SYNTH_LR[0]:g})")
+    p.add_argument('--preset', default='valor', choices=list(HAN_PRESETS), help='HAN architecture (Table 1 rows; valor_parse reads raw video with valor++)')
     p.add_argument('--loss', default='valor', choices=list(LOSS_PRESETS), help='base: weak labels only; kd: distil the teachers; valor: harvested dense labels')
     p.add_argument('--features', nargs='+', metavar='KIND=FOLDER', help=f'feature folders, relative to LLP_DIR; kinds: {", ".join(FEATURE_SHAPES)} '
                    '(official layout: vggish=feats/vggish ... clip=CLIP/features clap=CLAP/features)')
     p.add_argument('--labels', nargs='+', metavar='M=FOLDER', help='harvested label folders, relative to LLP_DIR, M = a or v '
                    '(official layout: a=CLAP/segment_pseudo_labels v=CLIP/segment_pseudo_labels)')
     p.add_argument('--teachers', nargs='+', metavar='M=FOLDER', help='teacher logit folders, relative to LLP_DIR (for --loss kd)')
-    p.add_argument('--audio-gt', default='2020', help="'2020' (published numbers), '2024', or a file")
-    p.add_argument('--epochs', type=int, help="shorten the preset's recipe to this many epochs (warm-up scaled)")
+    p.add_argument('--audio-gt', help="'2020' (published numbers, the default), '2024', or a file")
+    p.add_argument('--epochs', type=int, help="the preset's recipe over this many epochs (warm-up scaled)")
     p.add_argument('--batch-size', type=int, help="global batch size (default: the preset's recipe)")
     p.add_argument('--seed', type=int, help="random seed (default: the preset's recipe)")
     p.add_argument('--out', default='runs/valor', help='checkpoints and scores.json')
-    p.add_argument('--resume', action='store_true', help='continue from OUT/last.pt')
-    p.add_argument('--device', default='cpu', help="'cpu', 'cuda' or 'cuda:N' (under torchrun: each rank's own GPU)")
+    p.add_argument('--resume', action='store_true', help='continue the run in OUT (from OUT/last.pt)')
+    p.add_argument('--overwrite', action='store_true', help='start over in an OUT that holds another run, deleting its checkpoints')
+    p.add_argument('--device', default='auto', help="'auto' (a GPU when there is one), 'cpu', 'cuda' or 'cuda:N' (under torchrun: each rank's own GPU)")
     p.add_argument('--bf16', action='store_true', help='train under bfloat16 autocast')
-    p.add_argument('--quiet', action='store_true', help='no progress bars')
+    p.add_argument('--quiet', action='store_true', help='no progress bars or lines')
     return p
 
-@command('valor_train')
+# %% ../nbs/05_train.ipynb #b1c191c6
+def _check_arguments(a):
+    "The mistakes `valor_train` refuses before reading any data."
+    if a.synthetic == (a.llp_dir is not None): raise UsageError('give LLP_DIR, or --synthetic for the built-in synthetic LLP')
+    given = [o for o, v in (('--features', a.features), ('--labels', a.labels), ('--teachers', a.teachers), ('--audio-gt', a.audio_gt)) if v]
+    if a.synthetic and given: raise UsageError(f"--synthetic makes its own features, labels and ground truth; {', '.join(given)} "
+                                               f"would be ignored: drop {'them' if len(given) > 1 else 'it'}, or give LLP_DIR instead")
+    if a.resume and a.overwrite: raise UsageError('--resume continues the run in --out, --overwrite deletes it: give one')
+    for opt, v in (('--epochs', a.epochs), ('--batch-size', a.batch_size)):
+        if v is not None and v < 1: raise UsageError(f"{opt} must be at least 1, got {v}")
+
+def _recipe(a) -> tuple:
+    "The run's recipe and how to call it."
+    if a.synthetic: recipe, name = synthetic_recipe(a.preset, a.epochs), 'the synthetic recipe'
+    elif a.epochs: recipe, name = RECIPES[a.preset].shortened(a.epochs), f"the paper's recipe over {a.epochs} epochs"
+    else: recipe, name = RECIPES[a.preset], "the paper's recipe"
+    recipe = replace(recipe, **{k: v for k, v in (('batch_size', a.batch_size), ('seed', a.seed)) if v is not None})
+    return recipe, f"{name} ({recipe.epochs} epochs, batch {recipe.batch_size}, lr {recipe.lr_max:g} to {recipe.lr_min:g})"
+
+# %% ../nbs/05_train.ipynb #7e04b436
+def _data(a, kinds:tuple, feats:dict, loss:LossConfig) -> tuple:
+    "The train, validation and test splits of the command, and words for where they come from."
+    if a.synthetic:                                                 # the synthetic world sits above training: imported here
+        from valor_nb.synth import SynthConfig, synth_llp
+        s = synth_llp(SynthConfig(kinds=kinds))
+        splits, where = (s['train'], s['val'], s['test']), 'the synthetic LLP (synthetic data, not LLP)'
+    else:
+        labels, teachers = _pairs(a.labels, '--labels'), _pairs(a.teachers, '--teachers')
+        train = load_split(a.llp_dir, 'train', features=feats, labels=labels if loss.needs_labels else None,
+                           teachers=teachers if loss.needs_teacher else None)
+        splits, where = (train, *(load_split(a.llp_dir, s, features=feats, audio_gt=a.audio_gt or '2020') for s in ('val', 'test'))), a.llp_dir
+    return splits, f"{where}, {' / '.join(f'{len(s):,}' for s in splits)} videos"
+
+def _resume_argv(argv:list) -> list:
+    "The arguments that continue an interrupted `valor_train`."
+    return argv if '--resume' in argv else [x for x in argv if x != '--overwrite'] + ['--resume']
+
+# %% ../nbs/05_train.ipynb #626b8052
+@command('valor_train', resume=_resume_argv)
 def main(argv:list|None=None):
     "Entry point of `valor_train`: train, print the scores table, leave checkpoints and scores.json in --out."
     a = train_parser().parse_args(argv)
-    if a.synthetic == (a.llp_dir is not None): raise UsageError('give LLP_DIR, or --synthetic for the built-in synthetic LLP')
-    feats = _pairs(a.features, '--features')
-    model_kinds = build_han(a.preset).input_kinds
-    missing = [k for k in model_kinds if k not in feats]
+    _check_arguments(a)
+    feats, kinds = _pairs(a.features, '--features'), build_han(a.preset).input_kinds
+    missing = [k for k in kinds if k not in feats]
     if missing and not a.synthetic: raise UsageError(f"preset {a.preset} needs --features for {missing}")
-    if a.epochs is not None and a.epochs < 1: raise UsageError(f"--epochs must be at least 1, got {a.epochs}")
-    if a.batch_size is not None and a.batch_size < 1: raise UsageError(f"--batch-size must be at least 1, got {a.batch_size}")
-    writable_folder(a.out)
     shard = job_shard(None)                                         # torchrun: DistributedDataParallel over its processes
-    device = shard_device(a.device, shard)
+    device = resolve_device(a.device, shard)
+    writable_folder(a.out)
+    if not (a.resume or a.overwrite): prepare_out_dir(Path(a.out), flags=('--resume', '--overwrite'))
     start_group(shard, device)
-    loss = LOSS_PRESETS[a.loss]
-    labels, teachers = _pairs(a.labels, '--labels'), _pairs(a.teachers, '--teachers')
-    if a.synthetic:                                                 # the synthetic world sits above training: imported here
-        from valor_nb.synth import SynthConfig, synth_llp
-        s = synth_llp(SynthConfig(kinds=tuple(model_kinds)))
-        train, val, test = s['train'], s['val'], s['test']
-    else:
-        train = load_split(a.llp_dir, 'train', features=feats, labels=labels if loss.needs_labels else None,
-                           teachers=teachers if loss.needs_teacher else None)
-        val, test = (load_split(a.llp_dir, s, features=feats, audio_gt=a.audio_gt) for s in ('val', 'test'))
-    recipe = RECIPES[a.preset] if a.epochs is None else RECIPES[a.preset].shortened(a.epochs)
-    recipe = replace(recipe, **{k: v for k, v in (('batch_size', a.batch_size), ('seed', a.seed)) if v is not None})
+    log = None if a.quiet or shard.index else note
+    loss, (recipe, recipe_words) = LOSS_PRESETS[a.loss], _recipe(a)
+    (train, val, test), data_words = _data(a, tuple(kinds), feats, loss)
+    if log: log(f"valor_train: {a.preset} with loss {a.loss} on {data_words}; {recipe_words}; device {device}; into {a.out}")
+    info = run_info(a.preset, a.loss, data_words, a.synthetic, recipe_words)
     r = train_model(a.preset, train, val, test, loss, recipe, device=device, out_dir=a.out, resume=a.resume,
-                    quiet=a.quiet, bf16=a.bf16)
+                    overwrite=a.overwrite, quiet=a.quiet, bf16=a.bf16, info=info, log=log)
     data = 'the synthetic LLP' if a.synthetic else a.llp_dir
     if shard.index == 0: print(format_scores({'val': r.val, 'test': r.test}, f"{a.preset} / loss {a.loss} on {data}, best epoch {r.best_epoch}"))
 
 # %% ../nbs/05_train.ipynb #d6283be5
 def format_scores(rows:dict, title:str='') -> str:
-    "A plain-text table of AVVP numbers, one row per entry of `rows` (name -> ten numbers)."
-    head = f"{'':<8}" + ''.join(f"{k:>10}" for k in AVVP_KEYS)
-    lines = [title, head] + [f"{name:<8}" + ''.join(f"{s[k]:>10.2f}" for k in AVVP_KEYS) for name, s in rows.items() if s]
+    "A plain-text table of AVVP numbers, one row per entry of `rows` (name -> ten numbers), headed as the paper's Table 1."
+    levels = f"{'':<8}" + ''.join(f"{level:^45}" for level in ('segment level', 'event level'))
+    head = f"{'':<8}" + ''.join(f"{metric_name(k).split(' ')[1]:>9}" for k in AVVP_KEYS)
+    lines = [title, levels.rstrip(), head] + [f"{name:<8}" + ''.join(f"{s[k]:>9.2f}" for k in AVVP_KEYS) for name, s in rows.items() if s]
     return '\n'.join(l for l in lines if l)

@@ -118,6 +118,10 @@ def _audio_wave(container, stream, rate:int) -> np.ndarray:
     return np.pad(wave, (0, max(0, n - len(wave))))[:n]
 
 # %% ../nbs/06a_video.ipynb #96d41ca9
+def _why(e:Exception) -> str:
+    "Why a file could not be read, in words: the library's message without its error number or the path."
+    return getattr(e, 'strerror', None) or one_line(e)
+
 def _video_frames(container, stream, fps:int, jpeg:bool) -> tuple:
     "The output frames of `ffmpeg -r fps` (`(N, H, W, 3)` uint8) and the stream's length in seconds."
     sync = FrameRateSync(fps, stream.time_base, stream.guessed_rate, container.start_time or 0, len(container.streams) == 1)
@@ -148,7 +152,7 @@ def decode_video(path:str|Path, fps:int=FPS, rate:int=SAMPLE_RATE,
         if has_audio:
             with av.open(path) as c: wave = _audio_wave(c, c.streams.audio[0], rate)
     except ClipError as e: raise ClipError(str(e) if str(e).startswith(path) else f"{path}: {e}") from None
-    except (av.error.FFmpegError, OSError, ValueError) as e: raise ClipError(f"{path}: unreadable ({one_line(e)})") from None
+    except (av.error.FFmpegError, OSError, ValueError) as e: raise ClipError(f"{path}: cannot be decoded ({_why(e)})") from None
     return Clip(path, frames, wave, length, has_audio)
 
 def probe_video(path:str|Path) -> None:
@@ -159,7 +163,7 @@ def probe_video(path:str|Path) -> None:
             if not c.streams.video: raise ClipError(f"{path}: no video stream")
             if next(c.decode(c.streams.video[0]), None) is None: raise ClipError(f"{path}: no video frames")
     except ClipError: raise
-    except (av.error.FFmpegError, OSError, ValueError) as e: raise ClipError(f"{path}: unreadable ({one_line(e)})") from None
+    except (av.error.FFmpegError, OSError, ValueError) as e: raise ClipError(f"{path}: cannot be decoded ({_why(e)})") from None
 
 # %% ../nbs/06a_video.ipynb #a4c840aa
 def load_clip(path:str|Path, fps:int=FPS, rate:int=SAMPLE_RATE, seconds:float=CLIP_SECONDS, tolerance:float=0.5,
