@@ -12,7 +12,8 @@ from dataclasses import replace
 
 import numpy as np
 from common import machine
-from valor_nb.report import paper_table, report_data, run_row
+from valor_nb.paper import TABLES
+from valor_nb.report import report_data, run_row
 from valor_nb.synth import SynthConfig
 
 KEYS = ('seg_a', 'seg_v', 'seg_type')
@@ -23,7 +24,7 @@ if __name__ == '__main__':
     ap.add_argument('--signals', nargs='+', default=[f"{default.audio_signal}/{default.visual_signal}"], metavar='AUDIO/VISUAL')
     ap.add_argument('--seeds', type=int, default=3)
     a = ap.parse_args()
-    paper = paper_table('table1').set_index('method').loc['HAN']
+    paper = TABLES['table1'].paper_row('HAN')
     print(machine())
     print('paper (real LLP): ' + ', '.join(f"{k} {float(paper[k]):.1f}" for k in KEYS))
     for pair in a.signals:

@@ -15,6 +15,7 @@ import torch
 import valor_nb.fetch as fetch
 from valor_nb.data import random_split, write_llp
 from valor_nb.fetch import ASSETS, check_data, check_main, main
+from valor_nb.paper import not_run
 from valor_nb.han import build_han, to_official_state_dict
 
 REV = 'a' * 40
@@ -143,16 +144,28 @@ def official_folder(hub, dest, cli):
 
 
 def test_check_data_reports_an_incomplete_folder(hub, tmp_path, cli):
+    "Row by row: what runs, from a released checkpoint or trained, and what cannot, with what it needs."
     dest = official_folder(hub, tmp_path, cli)
-    code, err = cli(check_main, dest)
-    assert code == 0
+    code, out = cli_out(check_main, dest)
+    assert code == 0 and 'Table 3 (ablation.ipynb): 7 of 8 rows run' in out and '  not run: A KD, V KD: needs teacher logits' in out
+    assert 'Table 1 (benchmark.ipynb): 4 of 4 rows run; from a released checkpoint: VALOR' in out
     shutil.rmtree(dest/'data'/'CLAP'); (dest/'data'/'feats'/'vggish'/'r0030000000.npy').unlink()
     report = check_data(dest)
     assert report['coverage']['vggish'] == {'train': 6, 'val': 4, 'test': 7, 'files': 17}
-    missing = report['missing']['Table 1 (released checkpoints)']
-    assert 'feats/vggish for test (7 of 8 videos)' in missing and 'CLAP/features for test (0 of 8 videos)' in missing
-    assert report['missing']['Table 7 (label fidelity)'] == ['CLAP/segment_pseudo_labels for test (0 of 8 videos)']
-    assert cli(check_main, dest)[0] == 1
+    t = report['tables']
+    assert t['table7'] == {'video labels as segment labels': 'runs', 'VALOR-generated segment labels': not_run(['test labels'])}
+    assert t['table1']['VALOR++'] == not_run(['clap', 'labels']) and t['table3']['A base, V base'] == not_run(['vggish'])
+    assert cli(check_main, dest)[0] == 1                                # no row of Table 2 can run
+
+
+def cli_out(main, *args):
+    "Exit status and standard output of a command."
+    import contextlib, io
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        try: main([str(a) for a in args]); code = 0
+        except SystemExit as e: code = e.code
+    return code, out.getvalue()
 
 
 @pytest.mark.slow
@@ -165,4 +178,5 @@ def test_benchmark_notebook_evaluates_the_fetched_checkpoints(hub, tmp_path, cli
     params.update(llp_dir=dest/'data', checkpoint_dir=dest/'models', out_dir=tmp_path/'figs', quick=True)
     figs = run_notebook('benchmark.ipynb', tmp_path, **params)
     t = pd.read_csv(figs/'table1_llp.csv')
-    assert list(t['row'].unique()) == ['VALOR', 'VALOR+', 'VALOR++'] and t['ours'].notna().all()
+    assert list(t['row'].unique()) == ['HAN', 'VALOR', 'VALOR+', 'VALOR++'] and t['ours'].notna().all()
+    assert 'HAN: trained here; VALOR, VALOR+, VALOR++: released checkpoint' in (figs/'table1_llp.md').read_text()

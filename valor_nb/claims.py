@@ -11,9 +11,11 @@ import numpy as np
 import pandas as pd
 
 from .data import atomic_write
+from .paper import TABLES, not_run
 
 # %% auto #0
-__all__ = ['CLAIMS', 'VERDICTS', 'Claim', 'measure', 'verdict', 'ledger', 'ledger_counts', 'ledger_markdown', 'write_ledger']
+__all__ = ['CLAIMS', 'VERDICTS', 'Claim', 'check_claims', 'NotRunError', 'measure', 'verdict', 'ledger', 'ledger_counts',
+           'ledger_markdown', 'write_ledger']
 
 # %% ../nbs/14_claims.ipynb #46b1e599
 @dataclass(frozen=True)
@@ -103,21 +105,43 @@ CLAIMS = (
           'figures34', ((1, 'Speech', 'visual'),), sign=-1, label='Speech, visual F improvement'),
 )
 
+# %% ../nbs/14_claims.ipynb #92631621
+def check_claims(claims=CLAIMS) -> tuple:
+    "`claims` when every row they name is a row of its table in `TABLES`; a `KeyError` naming the first that is not."
+    for c in claims:
+        if c.table == 'figures34': continue                  # rows there are classes of LLP
+        for _, row, _ in c.terms: TABLES[c.table].row(row)
+    return claims
+
+check_claims()
+
+# %% ../nbs/14_claims.ipynb #eabb70aa
+class NotRunError(Exception):
+    "A claim on a row its report could not run: the message says what the row needs."
+
 # %% ../nbs/14_claims.ipynb #01994bf4
 def _cells(out_dir:Path, table:str, tag:str) -> pd.DataFrame:
     "Rows `row, metric, seed, value, paper` of our table `table` (its runs when written, else its one value per cell)."
     if tag == 'llp' and table == 'table4': tag = 'ave'     # real data: Table 4 runs on AVE, tagged so
     main = out_dir/f"{table}_{tag}.csv"
+    if tag == 'ave' and not main.is_file(): raise NotRunError(not_run(['AVE']))
     if not main.is_file(): raise FileNotFoundError(f"{main}: not found; run the notebook that writes {table} first")
-    t = pd.read_csv(main)
+    t = pd.read_csv(main, keep_default_na=False, na_values=[''])
+    if 'note' in t:                                    # rows the report could not run on its data
+        t['note'] = t['note'].fillna('')
+        if 'row' not in t: raise NotRunError(t['note'].iloc[0])
     runs = out_dir/f"{table}_runs_{tag}.csv"
     cells = pd.read_csv(runs) if runs.is_file() else t.assign(seed=0, value=t['ours'])[['row', 'seed', 'metric', 'value']]
-    return cells.merge(t[['row', 'metric', 'paper']], on=['row', 'metric'], how='left')
+    notes = t[['row', 'metric', 'paper', 'note']] if 'note' in t else t[['row', 'metric', 'paper']].assign(note='')
+    return notes.merge(cells, on=['row', 'metric'], how='left')
 
 def _class_runs(out_dir:Path, tag:str) -> pd.DataFrame:
     "Per-seed class-wise improvement (modality, class, seed, improvement) behind Figures 3 and 4."
     path = out_dir/f"figures34_runs_{tag}.csv"
-    if not path.is_file(): raise FileNotFoundError(f"{path}: not found; run nbs/classwise.ipynb first")
+    if not path.is_file():
+        main = out_dir/f"figures34_{tag}.csv"          # the figures could not be made: their CSV says why
+        if main.is_file() and 'note' in (t := pd.read_csv(main)): raise NotRunError(t['note'].iloc[0])
+        raise FileNotFoundError(f"{path}: not found; run nbs/classwise.ipynb first")
     r = pd.read_csv(path).pivot_table(index=['modality', 'class', 'seed'], columns='labels', values='F', sort=False)
     return (r['harvested segment labels'] - r['video labels as segment labels']).rename('improvement').reset_index()
 
@@ -136,6 +160,7 @@ def measure(c:Claim, out_dir:str|Path, tag:str) -> tuple:
     for k, row, metric in c.terms:
         cell = cells[(cells['row'] == row) & (cells['metric'] == metric)].sort_values('seed')
         if cell.empty: raise ValueError(f"{out_dir/f'{c.table}_{tag}.csv'}: no row {row!r} with metric {metric!r}")
+        if cell['note'].iloc[0]: raise NotRunError(f"{row}: {cell['note'].iloc[0]}")
         values = values + k * cell['value'].to_numpy(float)
         paper += k * float(cell['paper'].iloc[0])
     return np.atleast_1d(values), round(paper, 2)
@@ -161,14 +186,17 @@ def ledger(out_dir:str|Path='figures', tag:str='synthetic', claims=CLAIMS) -> pd
             v, paper = measure(c, out_dir, tag)
             row.update(paper=paper, ours=round(float(v.mean()), 2), ours_std=round(float(v.std(ddof=1)) if len(v) > 1 else 0.0, 2),
                        seeds=len(v), verdict=verdict(v, c.sign))
+        except NotRunError as e:
+            row.update(paper=np.nan, ours=np.nan, ours_std=np.nan, seeds=0, verdict=f"not run: {e}".replace(': not run:', ':'))
         except (FileNotFoundError, ValueError) as e:
             row.update(paper=np.nan, ours=np.nan, ours_std=np.nan, seeds=0, verdict=f"not measured: {e}")
         rows.append(row)
     return pd.DataFrame(rows)
 
 def ledger_counts(t:pd.DataFrame) -> dict:
-    "How many claims hold, are within noise, are reversed, or were not measured."
+    "How many claims hold, are within noise, are reversed, could not run on the data, or were not measured."
     counts = {v: int((t['verdict'] == v).sum()) for v in VERDICTS}
+    counts['not run'] = int(t['verdict'].str.startswith('not run').sum())
     counts['not measured'] = len(t) - sum(counts.values())
     return counts
 
@@ -179,7 +207,7 @@ def ledger_markdown(t:pd.DataFrame, source:str) -> str:
     num = lambda x, d=2: '–' if pd.isna(x) else f"{x:+.{d}f}"
     lines = [f"**Claims ledger: the paper's comparisons measured on {source}**", '',
              f"{c['holds']} hold, {c['within noise']} within noise, {c['reversed']} reversed"
-             + (f", {c['not measured']} not measured" if c['not measured'] else '') + f" (of {len(t)}).", '',
+             + ''.join(f", {c[k]} {k}" for k in ('not run', 'not measured') if c[k]) + f" (of {len(t)}).", '',
              '| # | where | claim (the paper) | comparison | sign | paper | ours (mean ± std, seeds) | verdict |',
              '|---|---|---|---|---|---|---|---|']
     for r in t.itertuples():

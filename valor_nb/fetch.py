@@ -10,12 +10,13 @@ from pathlib import Path
 
 from .cli import CommandParser, command, one_line, writable_folder
 from .data import AUDIO_GT_FILES, SPLIT_FILES, VISUAL_GT_FILE, atomic_write, read_split, video_id
+from .paper import NEEDS, TABLES, PaperRow, missing, not_run
 
 # %% auto #0
 __all__ = ['ASSETS', 'RENAMED', 'ANNOTATIONS_URL', 'ANNOTATION_MD5', 'AUDIO_2020_MD5', 'AUDIO_2020_ROWS', 'MANUAL_STEP', 'ITEMS',
-           'OFFICIAL_FOLDERS', 'OFFICIAL_CHECKPOINTS', 'TABLE_NEEDS', 'Asset', 'audio_2020', 'sha256', 'place_file',
-           'unzip_into', 'hub_size', 'fetch_asset', 'fetch_annotations', 'fetch_parser', 'main', 'check_data',
-           'format_check', 'check_main']
+           'OFFICIAL_FOLDERS', 'LOGIT_FOLDERS', 'OFFICIAL_CHECKPOINTS', 'Asset', 'audio_2020', 'sha256', 'place_file',
+           'unzip_into', 'hub_size', 'fetch_asset', 'fetch_annotations', 'fetch_parser', 'main', 'folder_pieces',
+           'row_verdict', 'check_data', 'can_run', 'format_check', 'check_main']
 
 # %% ../nbs/12_fetch.ipynb #afb0a6d5
 @dataclass(frozen=True)
@@ -185,60 +186,79 @@ def main(argv:list|None=None):
     print(f"valor_fetch: {', '.join(items)} in {dest} (manifest {manifest_path})")
     print('still by hand: ' + MANUAL_STEP.format(dest=dest))
 
-# %% ../nbs/12_fetch.ipynb #3cd7f8fe
+# %% ../nbs/12_fetch.ipynb #5810b274
 OFFICIAL_FOLDERS = {'vggish': 'feats/vggish', 'res152': 'feats/res152', 'r2plus1d_18': 'feats/r2plus1d_18',
                     'clip': 'CLIP/features', 'clap': 'CLAP/features',
                     'labels_v': 'CLIP/segment_pseudo_labels', 'labels_a': 'CLAP/segment_pseudo_labels'}
+LOGIT_FOLDERS = {'teacher_a': 'teacher_a', 'teacher_v': 'teacher_v'}   # valor_harvest --out DEST/data; the reports' default
 OFFICIAL_CHECKPOINTS = {'valor': 'model_VALOR', 'valor+': 'model_VALOR+', 'valor++': 'model_VALOR++'}
-TABLE_NEEDS = {   # folders of OFFICIAL_FOLDERS per split ('all': train, val and test), checkpoints, annotations
-    'Table 1 (released checkpoints)': {'test': ('vggish', 'res152', 'r2plus1d_18', 'clip', 'clap'), 'checkpoints': tuple(OFFICIAL_CHECKPOINTS)},
-    'Table 1 (training)': {'all': ('vggish', 'res152', 'r2plus1d_18', 'clip', 'clap'), 'train': ('labels_a', 'labels_v')},
-    'Tables 2, 3, 9 and Figures 3-5 (training)': {'all': ('vggish', 'res152', 'r2plus1d_18'), 'train': ('labels_a', 'labels_v')},
-    'Table 7 (label fidelity)': {'test': ('labels_a', 'labels_v')},
-    'Table 8 (PLD fidelity)': {'val': ('labels_a', 'labels_v')},
-}
 
+def folder_pieces(coverage:dict, counts:dict) -> frozenset:
+    "The pieces of data (`NEEDS`) that folders with `coverage` (folder key -> split -> videos) hold, for splits of `counts` videos."
+    full = lambda key, split: counts.get(split, 0) > 0 and coverage[key].get(split, 0) == counts[split]
+    have = {k for k in ('vggish', 'res152', 'r2plus1d_18', 'clip', 'clap') if all(full(k, s) for s in ('train', 'val', 'test'))}
+    for split, word in (('train', ''), ('val', 'val '), ('test', 'test ')):
+        if full('labels_a', split) and full('labels_v', split): have.add(f"{word}labels")
+        if full('teacher_a', split) and full('teacher_v', split): have.add(f"{word}teachers")
+    return frozenset(have & set(NEEDS))
+
+# %% ../nbs/12_fetch.ipynb #6ff16c84
+def row_verdict(row:PaperRow, have:frozenset, checkpoints:dict) -> str:
+    "How `row` runs with the data `have` and the released `checkpoints` (preset -> present): 'runs', 'released checkpoint', or why not."
+    lack = missing(row, have)
+    if row.checkpoint and checkpoints.get(row.checkpoint) and not [n for n in lack if n not in ('labels', 'teachers')]:
+        return 'released checkpoint'
+    return not_run(lack) if lack else 'runs'
+
+# %% ../nbs/12_fetch.ipynb #03d48585
 def check_data(root:str|Path) -> dict:
-    "What an official-layout folder holds: annotations, per-split coverage of each folder, checkpoints, and what each table misses."
+    "What an official-layout folder holds: annotations, per-split coverage of each folder, checkpoints, and how each table's rows run."
     root = Path(root); data = root/'data'
     report = {'annotations': {f: (data/f).is_file() for f in [*SPLIT_FILES.values(), *AUDIO_GT_FILES.values(), VISUAL_GT_FILE]},
-              'coverage': {}, 'checkpoints': {}, 'missing': {}}
+              'coverage': {}, 'checkpoints': {}, 'tables': {}}
     names = {}
     for split, f in SPLIT_FILES.items():
         try: names[split] = read_split(data/f)[0]
         except (OSError, ValueError): pass
-    for key, folder in OFFICIAL_FOLDERS.items():
+    for key, folder in {**OFFICIAL_FOLDERS, **LOGIT_FOLDERS}.items():
         have = {p.stem for p in (data/folder).glob('*.npy')} if (data/folder).is_dir() else set()
         report['coverage'][key] = {s: sum(video_id(n) in have for n in ns) for s, ns in names.items()} | {'files': len(have)}
     for preset, folder in OFFICIAL_CHECKPOINTS.items(): report['checkpoints'][preset] = (root/'models'/folder/'checkpoint_best.pt').is_file()
-    for table, needs in TABLE_NEEDS.items():
-        miss = [f"annotations ({f})" for f in (*SPLIT_FILES.values(), VISUAL_GT_FILE) if not report['annotations'][f]]
-        if not any(report['annotations'][f] for f in AUDIO_GT_FILES.values()): miss.append('audio annotations')
-        for split, keys in needs.items():
-            if split == 'checkpoints': miss += [f"checkpoint {OFFICIAL_CHECKPOINTS[k]}" for k in keys if not report['checkpoints'][k]]; continue
-            for s in (SPLIT_FILES if split == 'all' else (split,)):
-                for k in keys:
-                    n, got = len(names.get(s, [])), report['coverage'][k].get(s, 0)
-                    if not n or got < n: miss.append(f"{OFFICIAL_FOLDERS[k]} for {s} ({got} of {n or '?'} videos)")
-        report['missing'][table] = miss
+    report['have'] = folder_pieces(report['coverage'], {s: len(n) for s, n in names.items()})
+    for t in TABLES.values():
+        if t.name == 'table4': continue                                  # AVE: another dataset, another folder
+        report['tables'][t.name] = {r.key: row_verdict(r, report['have'], report['checkpoints']) for r in t.rows}
     return report
 
+def can_run(report:dict) -> bool:
+    "Whether every report can run on the folder: its annotations are there and every table has a row that runs."
+    ok = lambda rows: any(not v.startswith('not run') for v in rows.values())
+    return all(report['annotations'][f] for f in (*SPLIT_FILES.values(), VISUAL_GT_FILE)) and \
+           any(report['annotations'][f] for f in AUDIO_GT_FILES.values()) and all(map(ok, report['tables'].values()))
+
+# %% ../nbs/12_fetch.ipynb #5da01282
 def format_check(report:dict, root) -> str:
-    "`check_data`'s report as text."
+    "`check_data`'s report as text: one line per folder, then per table the rows that run and those that cannot, with why."
+    folders = {**OFFICIAL_FOLDERS, **LOGIT_FOLDERS}
     lines = [f"{root}:", 'annotations: ' + ', '.join(f"{f} {'ok' if ok else 'MISSING'}" for f, ok in report['annotations'].items())]
-    lines += [f"  {OFFICIAL_FOLDERS[k]:<28} " + ', '.join(f"{s} {n}" for s, n in c.items()) for k, c in report['coverage'].items()]
+    lines += [f"  {folders[k]:<28} " + ', '.join(f"{s} {n}" for s, n in c.items()) for k, c in report['coverage'].items()]
     lines.append('checkpoints: ' + ', '.join(f"{OFFICIAL_CHECKPOINTS[p]} {'ok' if ok else 'MISSING'}" for p, ok in report['checkpoints'].items()))
-    for table, miss in report['missing'].items():
-        lines.append(f"{table}: {'ready' if not miss else 'missing ' + '; '.join(miss[:4]) + (f' (and {len(miss) - 4} more)' if len(miss) > 4 else '')}")
+    for name, rows in report['tables'].items():
+        t, out = TABLES[name], [k for k, v in rows.items() if v.startswith('not run')]
+        head = f"{t.caption.split(':')[0]} ({t.notebook}.ipynb): {len(rows) - len(out)} of {len(rows)} rows run"
+        how = [k for k, v in rows.items() if v == 'released checkpoint']
+        lines.append(head + (f"; from a released checkpoint: {', '.join(how)}" if how else '') + ('' if out else '; ready'))
+        lines += [f"  not run: {k}: {rows[k].removeprefix('not run: ')}" for k in out]
     return '\n'.join(lines)
 
+# %% ../nbs/12_fetch.ipynb #289ad9b7
 @command('valor_check_data')
 def check_main(argv:list|None=None):
-    "Entry point of `valor_check_data`: exit status 0 when every table has what it needs, 1 otherwise."
-    p = CommandParser(prog='valor_check_data', description='What an official-layout folder (valor_fetch DEST) holds and what each table needs.')
+    "Entry point of `valor_check_data`: exit status 0 when every report can run (some rows perhaps not), 1 otherwise."
+    p = CommandParser(prog='valor_check_data', description='What an official-layout folder (valor_fetch DEST) holds and what each table can run.')
     p.add_argument('root', help='the folder valor_fetch filled (DEST)')
     a = p.parse_args(argv)
     if not Path(a.root).is_dir(): raise FileNotFoundError(f"{a.root}: folder not found")
     report = check_data(a.root)
     print(format_check(report, a.root))
-    if any(report['missing'].values()): raise SystemExit(1)
+    if not can_run(report): raise SystemExit(1)

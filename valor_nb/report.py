@@ -4,7 +4,7 @@
 
 # %% ../nbs/08_report.ipynb #cee6c9bc
 from __future__ import annotations
-import hashlib, io, json
+import hashlib, json, os
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
@@ -13,122 +13,79 @@ import pandas as pd
 import torch
 
 import valor_nb
-from .data import LLPSplit, atomic_write, load_split
+from .cli import one_line
+from .data import N_SEGMENTS, LLPSplit, atomic_write, load_arrays, load_labels, load_split, video_id
 from .han import HAN_PRESETS, read_torch_file
 from .infer import evaluate, model_inputs, predict
 from .losses import LOSS_PRESETS, LossConfig
 from .members import train_members
 from .metrics import AVVP_KEYS, metric_name
+from .paper import TABLES, PaperRow, PaperTable, held, missing, not_run
 from .synth import SynthConfig, synth_llp
 from .train import RECIPES, FitResult, Recipe, seeded_han, synthetic_recipe, train_model
 
 # %% auto #0
-__all__ = ['PAPER_TABLES', 'PAPER_CAPTIONS', 'QUICK_SYNTH', 'DEFAULT_SEEDS', 'QUICK_HAN', 'RUN_CACHE', 'paper_table',
-           'ReportData', 'report_data', 'report_recipe', 'ReportOutput', 'report_output', 'ReportSetup', 'report_setup',
-           'array_digest', 'run_key', 'train_runs', 'save_run', 'run_row', 'summarize', 'seed_runs', 'han_labels',
-           'compare', 'to_markdown', 'write_table', 'write_frame', 'paired_differences', 'bar_chart', 'report_table']
+__all__ = ['QUICK_SYNTH', 'DEFAULT_SEEDS', 'QUICK_HAN', 'RUN_CACHE', 'NotRun', 'ReportData', 'row_status', 'report_data',
+           'report_recipe', 'ReportOutput', 'report_output', 'ReportSetup', 'report_setup', 'array_digest',
+           'code_digest', 'run_key', 'state_digest', 'save_run', 'train_runs', 'run_row', 'summarize', 'seed_runs',
+           'han_labels', 'compare', 'to_markdown', 'write_files', 'table_writers', 'write_frame', 'paired_differences',
+           'chart', 'png_writer', 'report_table']
 
-# %% ../nbs/08_report.ipynb #a4c23b5d
-PAPER_TABLES = {
-'table1': """method,group,seg_a,seg_v,seg_av,seg_type,seg_event,evt_a,evt_v,evt_av,evt_type,evt_event
-AVE,weakly-supervised AVE,47.2,37.1,35.4,39.9,41.6,40.4,34.7,31.6,35.5,36.5
-AVSDN,weakly-supervised AVE,47.8,52.0,37.1,45.7,50.8,34.1,46.3,26.5,35.6,37.7
-HAN,architecture,60.1,52.9,48.9,54.0,55.4,51.3,48.9,43.0,47.7,48.0
-MM-Pyr,architecture,60.9,54.4,50.0,55.1,57.6,52.7,51.8,44.4,49.9,50.5
-MGN,architecture,60.8,55.4,50.4,55.5,57.2,51.1,52.4,44.4,49.3,49.1
-CVCMS,architecture,59.2,59.9,53.4,57.5,58.1,51.3,55.5,46.2,51.0,49.7
-DHHN,architecture,61.3,58.3,52.9,57.5,58.1,54.0,55.1,47.3,51.5,51.5
-MA,label refinement,60.3,60.0,55.1,58.9,57.9,53.6,56.4,49.0,53.0,50.6
-JoMoLD,label refinement,61.3,63.8,57.2,60.8,59.9,53.9,59.9,49.6,54.5,52.5
-VPLAN (no PLD),label refinement,60.5,64.8,58.3,61.2,59.4,51.4,61.5,51.2,54.7,50.8
-VALOR,ours,61.8,65.9,58.4,62.0,61.5,55.4,62.6,52.2,56.7,54.2
-VALOR+,ours,62.8,66.7,60.0,63.2,62.3,57.1,63.9,54.4,58.5,55.9
-VALOR++,ours,68.1,68.4,61.9,66.2,66.8,61.2,64.7,55.5,60.4,59.0
-""",
-'table2': """dense_labeler,modality_label,seg_a,seg_v,seg_av,seg_type,seg_event,evt_a,evt_v,evt_av,evt_type,evt_event
-None,yes,62.0,54.5,50.2,55.6,57.1,53.5,50.5,43.6,49.2,50.3
-HAN,yes,62.1,56.4,52.1,56.8,57.6,53.4,52.0,45.4,50.3,50.6
-CLIP&CLAP,no,41.0,59.0,34.5,44.9,52.1,33.2,56.2,28.2,39.2,43.1
-CLIP&CLAP,yes,62.7,66.3,61.0,63.4,61.8,55.5,62.0,54.1,57.2,53.8
-""",
-'table3': """audio_global,audio_dense,visual_global,visual_dense,new_feat,deep_han,seg_a,seg_v,seg_av,seg_type,seg_event
-base,none,base,none,no,no,62.0,54.5,50.2,55.6,57.1
-none,KD,none,KD,no,no,51.1,64.0,48.0,54.3,55.5
-VALOR,none,VALOR,none,no,no,62.1,65.8,59.0,62.3,61.2
-base,none,none,VALOR,no,no,60.5,66.7,60.8,62.7,59.8
-none,VALOR,base,none,no,no,62.2,54.5,52.7,56.5,56.5
-none,VALOR,none,VALOR,no,no,62.7,66.3,61.0,63.4,61.8
-none,VALOR,none,VALOR,no,yes,64.5,67.1,63.1,64.9,63.2
-none,VALOR,none,VALOR,yes,yes,71.4,69.4,64.9,68.6,69.7
-""",
-'table4': """method,features,accuracy
-AVEL,VGG-like + VGG-19,66.7
-AVSDN,VGG-like + VGG-19,67.3
-CMAN,VGG-like + VGG-19,70.4
-AVRB,VGG-like + VGG-19,68.9
-AVIN,VGG-like + VGG-19,69.4
-AVT,VGG-like + VGG-19,70.2
-CMRAN,VGG-like + VGG-19,72.9
-PSP,VGG-like + VGG-19,73.5
-CMBS,VGG-like + VGG-19,74.2
-AVEL,VGG-like + Res-151,71.6
-AVSDN,VGG-like + Res-151,74.2
-CMRAN,VGG-like + Res-151,75.3
-CMBS,VGG-like + Res-151,76.0
-HAN,CLAP + CLIP + R(2+1)D,75.3
-VALOR,CLAP + CLIP + R(2+1)D,80.4
-""",
-'table7': """method,audio,visual,audio_visual
-video labels as segment labels,79.33,69.30,60.69
-VALOR-generated segment labels,84.92,82.80,76.37
-""",
-'table8': """method,pld,audio_seg,audio_event,visual_seg,visual_event
-VALOR,no,80.78,71.69,72.34,66.36
-VALOR,yes,80.78,71.69,73.84,68.64
-""",
-'table9': """method,pld,seg_type,seg_event,evt_type,evt_event
-VALOR,no,62.0,61.5,56.7,54.2
-VALOR,yes,62.2,61.9,56.6,53.7
-""",
-}
-PAPER_CAPTIONS = {
-    'table1': 'Table 1: AVVP benchmark (test split)',
-    'table2': 'Table 2: selection of the dense labeler (validation split)',
-    'table3': 'Table 3: ablation of the loss per modality, deep HAN and new features (validation split)',
-    'table4': 'Table 4: weakly-supervised AVE, segment accuracy (test split)',
-    'table7': 'Table 7: fidelity of segment-level labels, micro F (test split)',
-    'table8': 'Table 8: fidelity of segment labels before and after PLD, per-video F (validation split)',
-    'table9': 'Table 9: training with denoised labels (test split)',
-}
+# %% ../nbs/08_report.ipynb #5812f8a1
+@dataclass(frozen=True)
+class NotRun:
+    "A row a report could not run on its data: why (what it needs and how to get it)."
+    why: str
 
-def paper_table(name:str) -> pd.DataFrame:
-    "The paper's table `name` ('table2', ...) as a DataFrame."
-    return pd.read_csv(io.StringIO(PAPER_TABLES[name]), keep_default_na=False)
-
-# %% ../nbs/08_report.ipynb #4b0dd913
+# %% ../nbs/08_report.ipynb #b57a2d18
 @dataclass
 class ReportData:
-    "The splits a report trains and evaluates on, and a name for where they came from."
+    "The splits a report trains and evaluates on, a name for where they came from, and the pieces of data they hold."
     splits: dict        # 'train' / 'val' / 'test' -> LLPSplit
     source: str         # e.g. 'synthetic LLP (seed 0)' or 'real LLP (/data/LLP)'
     synthetic: bool
+    have: frozenset = frozenset() # keys of `paper.NEEDS`
 
     @property
     def tag(self) -> str: return 'synthetic' if self.synthetic else 'llp'
 
+def row_status(data:ReportData, row:PaperRow) -> NotRun|None:
+    "None when `data` holds all that `row` needs; else the `NotRun` that says what is missing and how to get it."
+    lack = missing(row, data.have)
+    return NotRun(not_run(lack)) if lack else None
+
+# %% ../nbs/08_report.ipynb #fe40ed2e
 QUICK_SYNTH = SynthConfig(n_train=160, n_val=64, n_test=64)   # CI-sized
+
+def _every_file(folder:Path, names:list) -> bool:
+    return folder.is_dir() and all((folder/f"{video_id(n)}.npy").is_file() for n in names)
+
+def _with_arrays(split:LLPSplit, what:str, folders:dict) -> LLPSplit:
+    "`split` with its harvested labels or teacher logits (`what`) from `folders` ('a'/'v' -> folder)."
+    read = (lambda f: load_labels(f, split.names, len(split.prompts))) if what == 'labels' else \
+           (lambda f: load_arrays(f, split.names, (N_SEGMENTS, len(split.prompts)), what='teacher logit'))
+    names = {'labels': 'labels_{}', 'teachers': 'teacher_{}'}[what]
+    return replace(split, **{what: {m: read(f) for m, f in folders.items()}},
+                   folders={**split.folders, **{names.format(m): str(f) for m, f in folders.items()}})
 
 def report_data(llp_dir:str|None=None,   # None: the synthetic LLP
                 features:dict|None=None, # kind -> folder, for real data
-                labels:dict|None=None,   # 'a'/'v' -> harvested-label folder (train split), for real data
-                teachers:dict|None=None, # 'a'/'v' -> teacher-logit folder (train split), for KD on real data
+                labels:dict|None=None,   # 'a'/'v' -> harvested-label folder, for real data
+                teachers:dict|None=None, # 'a'/'v' -> teacher-logit folder, for real data (KD, threshold search)
                 synth:SynthConfig=SynthConfig(kinds=('vggish', 'res152', 'r2plus1d_18', 'clip', 'clap')),
                 audio_gt:str='2020') -> ReportData:
-    "The data of a report: the synthetic LLP by default, or the real one in `llp_dir`."
-    if llp_dir is None: return ReportData(synth_llp(synth), f"synthetic LLP (seed {synth.seed}, {synth.n_train}/{synth.n_val}/{synth.n_test} videos)", True)
-    train = load_split(llp_dir, 'train', features=features, labels=labels, teachers=teachers)
-    val, test = (load_split(llp_dir, s, features=features, audio_gt=audio_gt) for s in ('val', 'test'))
-    return ReportData({'train': train, 'val': val, 'test': test}, f"real LLP ({llp_dir})", False)
+    "The data of a report: the synthetic LLP by default, or what the real LLP folder `llp_dir` holds of what is asked."
+    if llp_dir is None:
+        s = synth_llp(synth)
+        return ReportData(s, f"synthetic LLP (seed {synth.seed}, {synth.n_train}/{synth.n_val}/{synth.n_test} videos)", True, held(s))
+    at = lambda f: Path(f) if Path(f).is_absolute() else Path(llp_dir)/f
+    kinds = {k: f for k, f in (features or {}).items() if at(f).is_dir()}    # a kind without its folder: its rows are not run
+    splits = {s: load_split(llp_dir, s, features=kinds, audio_gt=audio_gt) for s in ('train', 'val', 'test')}
+    for what, folders in (('labels', labels), ('teachers', teachers)):
+        folders = {m: at(f) for m, f in (folders or {}).items()}
+        for s, split in splits.items():
+            if folders and all(_every_file(f, split.names) for f in folders.values()): splits[s] = _with_arrays(split, what, folders)
+    return ReportData(splits, f"real LLP ({llp_dir})", False, held(splits))
 
 # %% ../nbs/08_report.ipynb #afa56008
 def report_recipe(preset:str, synthetic:bool, epochs:int|None=None, seed:int=0) -> Recipe:
@@ -189,9 +146,8 @@ def report_setup(llp_dir:str|None=None, # None: the synthetic LLP
     return ReportSetup(replace(data, source=out.describe(data.source)), QUICK_HAN if quick else None,
                        2 if quick and epochs is None else epochs, out)
 
-# %% ../nbs/08_report.ipynb #ccafbfef
+# %% ../nbs/08_report.ipynb #25b22a40
 RUN_CACHE = 'runs/cache'      # relative to where the reports run (the repository root)
-_TRAINING_CODE = ('han', 'losses', 'train', 'members', 'infer', 'metrics')
 _digests = {}
 
 def array_digest(x) -> str:
@@ -204,55 +160,75 @@ def array_digest(x) -> str:
         _digests[id(x)] = (x, h.hexdigest()[:20])       # the array is kept so that its id is not reused
     return _digests[id(x)][1]
 
+def code_digest(package:Path=Path(valor_nb.__file__).parent) -> str:
+    "A hash of every source file of the package: any change to any module is a new code version."
+    h = hashlib.sha256()
+    for f in sorted(package.glob('*.py')): h.update(f.name.encode() + b'\0' + f.read_bytes())
+    return h.hexdigest()[:20]
+
+# %% ../nbs/08_report.ipynb #1c3d2dcc
 def run_key(preset:str, train:LLPSplit, val:LLPSplit, loss:LossConfig, recipe:Recipe, han_overrides:dict|None, together:bool) -> str:
     "The run cache's key of one training run: a hash of everything its result depends on."
     cfg = replace(HAN_PRESETS[preset], n_classes=len(train.prompts), **(han_overrides or {}))
     kinds = (cfg.audio, cfg.visual2d, cfg.visual3d)
     arrays = lambda s, extra: [array_digest(s.features.get(k)) for k in kinds] + [array_digest(a) for a in extra]
-    code = hashlib.sha256(b''.join((Path(valor_nb.__file__).parent/f"{m}.py").read_bytes() for m in _TRAINING_CODE)).hexdigest()[:20]
-    what = {'han': asdict(cfg), 'loss': asdict(loss), 'recipe': asdict(recipe), 'together': together, 'torch': torch.__version__, 'code': code,
+    what = {'han': asdict(cfg), 'loss': asdict(loss), 'recipe': asdict(recipe), 'together': together, 'torch': torch.__version__,
+            'code': code_digest(),
             'train': [hashlib.sha256('\n'.join(train.names).encode()).hexdigest()[:20]] + arrays(train, [train.weak] +
                      [train.labels.get(m) if loss.needs_labels else None for m in 'av'] + [train.teachers.get(m) if loss.needs_teacher else None for m in 'av']),
             'val': [hashlib.sha256('\n'.join(val.names).encode()).hexdigest()[:20]] + arrays(val, [val.weak, val.gt_a, val.gt_v])}
     return hashlib.sha256(json.dumps(what, sort_keys=True, default=str).encode()).hexdigest()[:32]
 
-# %% ../nbs/08_report.ipynb #34717959
-def _read_run(path:Path|None, build) -> FitResult|None:
-    "The cached result at `path` in the model `build()` makes; None when absent or unreadable."
+# %% ../nbs/08_report.ipynb #8a17d05a
+def state_digest(state:dict) -> str:
+    "A hash of a state dict's names, dtypes, shapes and bytes: what a cache entry's content is checked against."
+    h = hashlib.sha256()
+    for k, v in sorted(state.items()):
+        t = v.detach().contiguous().cpu()
+        h.update(f"{k} {t.dtype} {tuple(t.shape)}".encode())
+        h.update(memoryview(t.view(torch.uint8).numpy() if t.dtype == torch.bool else t.numpy()).cast('B'))
+    return h.hexdigest()[:32]
+
+def _read_run(path:Path|None, build, log=None) -> FitResult|None:
+    "The cached result at `path` in the model `build()` makes; None when absent, unreadable or not what was written."
     if path is None or not path.is_file(): return None
     try:
         ck = read_torch_file(path, 'run cache entry')
+        if ck.get('sha256') != state_digest(ck['state']): raise ValueError('its content does not match its checksum')
         model = build()
         model.load_state_dict(ck['state'])
         return FitResult(model.eval(), ck['best_epoch'], ck['val'], None, ck['history'])
-    except (ValueError, KeyError, TypeError, RuntimeError): return None
+    except (ValueError, KeyError, TypeError, RuntimeError, AttributeError) as e:
+        if log: log(f"{path}: damaged run cache entry ({one_line(e)}): trained again")
+        return None
 
+def save_run(r:FitResult, path:Path) -> Path:
+    "A run's best weights (with their checksum), best epoch, validation numbers and history, written atomically."
+    path.parent.mkdir(parents=True, exist_ok=True)
+    state = {k: v.detach().cpu() for k, v in r.model.state_dict().items()}
+    entry = {'state': state, 'sha256': state_digest(state), 'best_epoch': r.best_epoch, 'val': r.val, 'history': r.history}
+    return atomic_write(path, lambda p: torch.save(entry, p))
+
+# %% ../nbs/08_report.ipynb #50b04c62
 def train_runs(preset:str,                   # one architecture (a name of HAN_PRESETS)
                runs:list,                    # one (train split, loss name or LossConfig, Recipe) per run
                val:LLPSplit,                 # selects each run's best epoch
                han_overrides:dict|None=None, device:str='cpu',
                together:bool|None=None,      # train the missing runs as one batched model; None: on a GPU only
                cache_dir:str|Path|None=RUN_CACHE, # None: no cache
-               log=None) -> list:
-    "One `FitResult` per run: read from the run cache where it is there, else trained (and cached)."
+               log=print) -> list:
+    "One `FitResult` per run: read from the run cache where it is there (and intact), else trained (and cached)."
     together = str(device).startswith('cuda') if together is None else together
     runs = [(t, LOSS_PRESETS[l] if isinstance(l, str) else l, r) for t, l, r in runs]
     paths = [Path(cache_dir)/f"{run_key(preset, t, val, l, r, han_overrides, together)}.pt" if cache_dir else None for t, l, r in runs]
-    out = [_read_run(p, lambda: seeded_han(preset, r, len(t.prompts), device, han_overrides)) for p, (t, _, r) in zip(paths, runs)]
+    out = [_read_run(p, lambda: seeded_han(preset, r, len(t.prompts), device, han_overrides), log) for p, (t, _, r) in zip(paths, runs)]
     todo = [i for i, o in enumerate(out) if o is None]
-    if log: log(f"{preset}: {len(runs) - len(todo)} of {len(runs)} run(s) from the run cache")
     if together and todo: fresh = train_members(preset, [runs[i] for i in todo], val, device, han_overrides)
     else: fresh = [train_model(preset, runs[i][0], val, None, runs[i][1], runs[i][2], device, han_overrides, quiet=True) for i in todo]
     for i, r in zip(todo, fresh):
         out[i] = r
         if paths[i]: save_run(r, paths[i])
     return out
-
-def save_run(r:FitResult, path:Path) -> Path:
-    "A run's best weights, best epoch, validation numbers and history, written atomically."
-    path.parent.mkdir(parents=True, exist_ok=True)
-    state = {k: v.detach().cpu() for k, v in r.model.state_dict().items()}
-    return atomic_write(path, lambda p: torch.save({'state': state, 'best_epoch': r.best_epoch, 'val': r.val, 'history': r.history}, p))
 
 # %% ../nbs/08_report.ipynb #2f4701ed
 def run_row(data:ReportData, preset:str, loss:LossConfig|str, seeds=(0, 1, 2), epochs:int|None=None, split:str='val',
@@ -284,51 +260,76 @@ def han_labels(model, split:LLPSplit, threshold:float=0.5) -> dict:
     weak = torch.as_tensor(split.weak, dtype=torch.bool)[:, None, :]
     return {m: ((out.frame_prob[:, :, i] >= threshold) & weak).float() for i, m in enumerate('av')}
 
-# %% ../nbs/08_report.ipynb #74cb8299
-def compare(mean:pd.DataFrame, std:pd.DataFrame, paper:pd.DataFrame, keys:list, source:str) -> pd.DataFrame:
-    "Long table (row, metric, ours, ours_std, paper, difference, source); row i of `mean` is row i of `paper`."
+# %% ../nbs/08_report.ipynb #ab0f7044
+def compare(runs:dict,          # row key -> one score dict per seed, or NotRun
+            table:PaperTable,   # the record of the table: each row beside the paper's row of the same key
+            keys:list, source:str) -> pd.DataFrame:
+    "Long table (row, metric, ours, ours_std, paper, difference, source, note): every row of `runs` beside the paper's."
+    done = {k: v for k, v in runs.items() if not isinstance(v, NotRun)}
+    mean, std = summarize(done, keys) if done else (None, None)
     out = []
-    for i, row in enumerate(mean.index):
+    for row, v in runs.items():
+        theirs = table.paper_row(row)                          # by key: a row the record lacks is a KeyError
         for k in keys:
-            ours, theirs = float(mean.loc[row, k]), float(paper.iloc[i][k])
-            out.append({'row': row, 'metric': k, 'ours': round(ours, 2), 'ours_std': round(float(std.loc[row, k]), 2),
-                        'paper': theirs, 'difference': round(ours - theirs, 2), 'source': source})
+            ours, spread = (np.nan, np.nan) if row not in done else (round(float(mean.loc[row, k]), 2), round(float(std.loc[row, k]), 2))
+            paper = np.nan if theirs is None else float(theirs[k])
+            out.append({'row': row, 'metric': k, 'ours': ours, 'ours_std': spread, 'paper': paper,
+                        'difference': round(ours - paper, 2), 'source': source, 'note': '' if row in done else v.why})
     return pd.DataFrame(out)
 
 def to_markdown(table:pd.DataFrame, caption:str, paper_source:str='real LLP') -> str:
-    "Wide Markdown: one row per table row, one `ours ± std (paper)` cell per metric."
+    "Wide Markdown: one row per table row, one `ours ± std (paper)` cell per metric; rows not run say what they need."
     keys = list(dict.fromkeys(table['metric']))
     d = 2 if (table['paper'] * 10 % 1).abs().gt(1e-6).any() else 1      # as many decimals as the paper prints
-    cell = lambda r: f"{r.ours:.2f}{f' ± {r.ours_std:.2f}' if r.ours_std else ''} ({'not in the paper' if np.isnan(r.paper) else f'{r.paper:.{d}f}'})"
+    paper = lambda r: 'not in the paper' if np.isnan(r.paper) else f'{r.paper:.{d}f}'
+    cell = lambda r: (f"not run ({paper(r)})" if np.isnan(r.ours) else
+                      f"{r.ours:.2f}{f' ± {r.ours_std:.2f}' if r.ours_std else ''} ({paper(r)})")
     lines = [f"**{caption}**", '', '| row | ' + ' | '.join(map(metric_name, keys)) + ' |', '|---|' + '---|' * len(keys)]
     for row, g in table.groupby('row', sort=False):
         lines.append(f"| {row} | " + ' | '.join(cell(r) for r in g.itertuples()) + ' |')
-    spread = ' ± standard deviation over seeds' if table['ours_std'].any() else ''
+    spread = ' ± standard deviation over seeds' if table['ours_std'].fillna(0).any() else ''
     lines += ['', f"Cells: ours{spread} (paper). Ours: {table['source'].iloc[0]}. Paper: {paper_source}, as published."]
+    notes = table[table['note'] != ''].drop_duplicates('row')
+    lines += [f"Row *{r.row}*: {r.note}." for r in notes.itertuples()]
     return '\n'.join(lines) + '\n'
 
-# %% ../nbs/08_report.ipynb #4379ea10
-def write_table(table:pd.DataFrame, name:str, caption:str, out_dir:str|Path, tag:str, paper_source:str='real LLP',
-                runs:pd.DataFrame|None=None, # `seed_runs` of the same rows: written as `<name>_runs_<tag>.csv`
-               ) -> list:
-    "Write `table` as `<out_dir>/<name>_<tag>.csv` and `.md` (and the runs behind it); returns the paths."
-    out_dir = Path(out_dir)
-    csv = atomic_write(out_dir/f"{name}_{tag}.csv", lambda p: table.to_csv(p, index=False, lineterminator='\n'))
-    md = atomic_write(out_dir/f"{name}_{tag}.md", lambda p: p.write_text(to_markdown(table, caption, paper_source)))
-    if runs is None: return [csv, md]
-    return [csv, md, atomic_write(out_dir/f"{name}_runs_{tag}.csv", lambda p: runs.to_csv(p, index=False, lineterminator='\n'))]
+# %% ../nbs/08_report.ipynb #73d4718b
+def write_files(writers:dict) -> list:
+    "Write several files as one set: `writer(tmp)` for each path's temporary file, then every rename; returns the paths."
+    tmps = {}
+    try:
+        for path, write in writers.items():
+            tmps[path] = Path(path).with_name(f".{Path(path).name}.set.tmp")
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            write(tmps[path])
+    except BaseException:
+        for t in tmps.values(): t.unlink(missing_ok=True)
+        raise
+    for path, t in tmps.items(): os.replace(t, path)
+    return [Path(p) for p in writers]
 
-# %% ../nbs/08_report.ipynb #aba16edb
-def write_frame(df:pd.DataFrame, name:str, caption:str, out_dir:str|Path, tag:str) -> list:
-    "Write any DataFrame as `<out_dir>/<name>_<tag>.csv` and a Markdown table under `caption`; returns the paths."
+# %% ../nbs/08_report.ipynb #5dfcbb02
+def table_writers(table:pd.DataFrame, name:str, caption:str, out_dir:str|Path, tag:str, paper_source:str='real LLP',
+                  runs:pd.DataFrame|None=None, # `seed_runs` of the same rows: written as `<name>_runs_<tag>.csv`
+                 ) -> dict:
+    "The writers of a table's `<out_dir>/<name>_<tag>.csv` and `.md` (and of the runs behind it), for `write_files`."
     out_dir = Path(out_dir)
-    cells = lambda row: ' | '.join(f"{x:.2f}" if isinstance(x, float) else str(x) for x in row)
+    files = {out_dir/f"{name}_{tag}.csv": lambda p: table.to_csv(p, index=False, lineterminator='\n'),
+             out_dir/f"{name}_{tag}.md": lambda p: p.write_text(to_markdown(table, caption, paper_source))}
+    if runs is not None: files[out_dir/f"{name}_runs_{tag}.csv"] = lambda p: runs.to_csv(p, index=False, lineterminator='\n')
+    return files
+
+# %% ../nbs/08_report.ipynb #a6081306
+def write_frame(df:pd.DataFrame, name:str, caption:str, out_dir:str|Path, tag:str) -> list:
+    "Write any DataFrame as `<out_dir>/<name>_<tag>.csv` and a Markdown table under `caption`, together; returns the paths."
+    out_dir = Path(out_dir)
+    cells = lambda row: ' | '.join(('–' if np.isnan(x) else f"{x:.2f}") if isinstance(x, float) else str(x) for x in row)
     md = '\n'.join([f"**{caption}**", '', '| ' + ' | '.join(map(str, df.columns)) + ' |', '|' + '---|' * len(df.columns)]
                    + [f"| {cells(r)} |" for r in df.itertuples(index=False)]) + '\n'
-    return [atomic_write(out_dir/f"{name}_{tag}.csv", lambda p: df.to_csv(p, index=False, lineterminator='\n')),
-            atomic_write(out_dir/f"{name}_{tag}.md", lambda p: p.write_text(md))]
+    return write_files({out_dir/f"{name}_{tag}.csv": lambda p: df.to_csv(p, index=False, lineterminator='\n'),
+                        out_dir/f"{name}_{tag}.md": lambda p: p.write_text(md)})
 
-# %% ../nbs/08_report.ipynb #0dacba09
+# %% ../nbs/08_report.ipynb #19db16e9
 def paired_differences(runs:pd.DataFrame, baseline:str) -> pd.DataFrame:
     "Each row's difference from `baseline`, seed by seed, of `seed_runs` output: mean and std per (row, metric)."
     wide = runs.pivot_table(index=['metric', 'seed'], columns='row', values='value', sort=False)
@@ -345,19 +346,19 @@ def _diff_panel(ax, table, runs, baseline, k, rows):
     ax.axvline(0, color='black', lw=0.8); ax.tick_params(labelsize=8); ax.invert_yaxis()
     ax.set_title(f"{metric_name(k)}: difference\nfrom the baseline", fontsize=8)
 
-def bar_chart(table:pd.DataFrame, path:str|Path, title:str, paper_source:str='real LLP',
-              runs:pd.DataFrame|None=None, # `seed_runs` of the rows: with `baseline`, adds the difference panels
-              baseline:str|None=None,      # the row every other row is compared with
-             ) -> Path:
-    "Paper-vs-ours bars of a `compare` table, one panel per metric (and each row's difference from `baseline`), as a deterministic PNG."
-    import matplotlib
-    matplotlib.use('Agg')
-    import matplotlib.pyplot as plt
-    keys = list(dict.fromkeys(table['metric'])); rows = list(dict.fromkeys(table['row']))
-    diffs = runs is not None and baseline is not None
+def chart(table:pd.DataFrame, title:str, paper_source:str='real LLP',
+          runs:pd.DataFrame|None=None, # `seed_runs` of the rows: with `baseline`, adds the difference panels
+          baseline:str|None=None,      # the row every other row is compared with
+         ):
+    "Paper-vs-ours bars of a `compare` table, one panel per metric (and each row's difference from `baseline`): a Figure."
+    from matplotlib.figure import Figure
+    keys = list(dict.fromkeys(table['metric']))
+    ran = table.groupby('row', sort=False)['ours'].apply(lambda x: x.notna().any())
+    rows, skipped = list(ran.index[ran]), list(ran.index[~ran])        # rows not run are named in the title, not drawn
+    diffs = runs is not None and baseline in rows
     others = [r for r in rows if r != baseline]
-    fig, axes = plt.subplots(1 + diffs, len(keys), figsize=(2.6 * len(keys) + 2.5, (0.45 * len(rows) + 1.6) * (1 + 0.8 * diffs)),
-                             sharey='row', squeeze=False, height_ratios=[len(rows), len(others)] if diffs else None)
+    fig = Figure(figsize=(2.6 * len(keys) + 2.5, (0.45 * len(rows) + 1.6) * (1 + 0.8 * diffs)))
+    axes = fig.subplots(1 + diffs, len(keys), sharey='row', squeeze=False, height_ratios=[len(rows), len(others)] if diffs else None)
     y = np.arange(len(rows))
     for ax, k in zip(axes[0], keys):
         t = table[table['metric'] == k].set_index('row').loc[rows]
@@ -371,24 +372,34 @@ def bar_chart(table:pd.DataFrame, path:str|Path, title:str, paper_source:str='re
     handles, labels = axes[0][0].get_legend_handles_labels()
     fig.legend(handles, labels, fontsize=8, loc='lower center', ncol=2, frameon=False)
     spread = f"; bars ± std over {runs['seed'].nunique()} seed(s); baseline: {baseline}" if diffs else ''
-    fig.suptitle(f"{title}\nours: {table['source'].iloc[0]}{spread}", fontsize=9, wrap=True)
+    gone = f"\nnot run (see the table): {', '.join(skipped)}" if skipped else ''
+    fig.suptitle(f"{title}\nours: {table['source'].iloc[0]}{spread}{gone}", fontsize=9, wrap=True)
     fig.tight_layout(rect=(0, 0.05 if diffs else 0.08, 1, 1))
-    path = atomic_write(Path(path), lambda p: fig.savefig(p, format='png', dpi=110, metadata={'Software': None}))
-    plt.close(fig)
-    return path
+    return fig
 
-# %% ../nbs/08_report.ipynb #a89d7ba0
-def report_table(runs:dict,            # row name -> one score dict per seed
-                 paper:pd.DataFrame,   # the paper's rows, in the order of `runs`
-                 keys:list, name:str, caption:str, source:str, out_dir:str|Path, tag:str,
+def png_writer(fig):
+    "A writer (for `write_files` or `atomic_write`) of `fig` as a deterministic PNG (no software version or date)."
+    return lambda p: fig.savefig(p, format='png', dpi=110, metadata={'Software': None})
+
+# %% ../nbs/08_report.ipynb #7fe4b576
+def report_table(runs:dict,            # row key -> one score dict per seed, or NotRun
+                 table:str|PaperTable, # the record of the table (or its name in `TABLES`)
+                 keys:list, source:str, out_dir:str|Path, tag:str,
                  chart_keys:list|None=None, # the metrics the chart shows (default: `keys`)
                  baseline:str|None=None,    # the row the difference panels compare with
-                 paper_source:str='real LLP') -> list:
-    "Write a paper-vs-ours table over seeds: CSV, Markdown, per-seed CSV and chart under `out_dir`; returns the paths."
-    mean, std = summarize(runs, keys)
-    table, long = compare(mean, std, paper, keys, source), seed_runs(runs, keys)
-    n = len(next(iter(runs.values())))
-    paths = write_table(table, name, f"{caption}; ours on {source}, {n} seed(s)", out_dir, tag, paper_source, long)
-    shown = table[table['metric'].isin(chart_keys or keys)]
-    paths.append(bar_chart(shown, Path(out_dir)/f"{name}_{tag}.png", caption, paper_source, long, baseline))
-    return paths
+                 paper_source:str='real LLP',
+                 how:str='',           # how the rows were made, after the caption (e.g. 'trained here')
+                ) -> list:
+    "Write a paper-vs-ours table over seeds: CSV, Markdown, per-seed CSV and chart under `out_dir`, together; returns the paths."
+    t = TABLES[table] if isinstance(table, str) else table
+    if not runs: raise ValueError(f"{t.name}: no rows to report (every row was left out); nothing written")
+    done = {k: v for k, v in runs.items() if not isinstance(v, NotRun)}
+    table_, long = compare(runs, t, keys, source), seed_runs(done, keys) if done else None
+    caption = t.caption + (f" ({how})" if how else '')
+    n = sorted({len(v) for v in done.values()})
+    seeds = f"{n[0]} seed(s)" if len(n) == 1 else f"{n[0]} to {n[-1]} seeds per row" if n else 'no row run'
+    files = table_writers(table_, t.name, f"{caption}; ours on {source}, {seeds}", out_dir, tag, paper_source, long)
+    if done:
+        shown = table_[table_['metric'].isin(chart_keys or keys)]
+        files[Path(out_dir)/f"{t.name}_{tag}.png"] = png_writer(chart(shown, caption, paper_source, long, baseline))
+    return write_files(files)

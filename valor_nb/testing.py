@@ -4,7 +4,7 @@
 
 # %% ../nbs/13_testing.ipynb #2364094a
 from __future__ import annotations
-import json, tempfile
+import json, shutil, tempfile
 from fractions import Fraction
 from pathlib import Path
 
@@ -12,12 +12,13 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .han import HANOutput
+from .data import write_llp
+from .han import HANOutput, build_han, to_official_state_dict
 from .video import SAMPLE_RATE
 
 # %% auto #0
 __all__ = ['TINY_CLIP', 'project', 'reference_forward', 'reference_scores', 'reference_fidelity', 'register_tiny_clip',
-           'frame_number', 'make_clip']
+           'frame_number', 'make_clip', 'write_official']
 
 # %% ../nbs/13_testing.ipynb #757a9375
 def project(x, kind, linear):
@@ -156,3 +157,23 @@ def make_clip(path:str|Path, seconds:float=10.0, fps:int|Fraction=25, audio:bool
                 for p in a.encode(f): c.mux(p)
             for p in a.encode(): c.mux(p)
     return path
+
+# %% ../nbs/13_testing.ipynb #22d2c837
+_OFFICIAL = {'vggish': 'feats/vggish', 'res152': 'feats/res152', 'r2plus1d_18': 'feats/r2plus1d_18', 'clip': 'CLIP/features',
+             'clap': 'CLAP/features', 'labels_v': 'CLIP/segment_pseudo_labels', 'labels_a': 'CLAP/segment_pseudo_labels'}
+
+def write_official(dest:str|Path, splits:dict, # 'train'/'val'/'test' -> LLPSplit
+                   logits:bool=False,           # keep the teacher logits (data/teacher_a, data/teacher_v)
+                   checkpoints:bool=False,      # write random checkpoints of VALOR, VALOR+ and VALOR++ (official names)
+                  ) -> Path:
+    "`dest` in valor_fetch's official layout, from `splits`."
+    data = write_llp(Path(dest)/'data', splits)
+    for folder, place in _OFFICIAL.items():
+        if (data/folder).is_dir(): (data/place).parent.mkdir(parents=True, exist_ok=True); (data/folder).rename(data/place)
+    if not logits:
+        for m in 'av': shutil.rmtree(data/f'teacher_{m}', ignore_errors=True)
+    for preset, name in (('valor', 'VALOR'), ('valor+', 'VALOR+'), ('valor++', 'VALOR++')) if checkpoints else ():
+        torch.manual_seed(0)
+        (Path(dest)/'models'/f'model_{name}').mkdir(parents=True, exist_ok=True)
+        torch.save(to_official_state_dict(build_han(preset)), Path(dest)/'models'/f'model_{name}'/'checkpoint_best.pt')
+    return Path(dest)
