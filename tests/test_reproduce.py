@@ -24,7 +24,7 @@ def test_reproduce_stops_at_a_failing_notebook_and_names_it(tmp_path, cli):
     (tmp_path/'params.yaml').write_text(f'llp_dir: {tmp_path/"no_such_llp"}\n')
     code, err = cli(main, '--params', tmp_path/'params.yaml', '--only', 'fidelity', 'thresholds', '--out', tmp_path/'figs',
                     '--nbs', NBS, '--runs', tmp_path/'runs')
-    assert code == 1 and re.match(r'valor_reproduce: fidelity.ipynb failed in cell .*FileNotFoundError.*AVVP_test_pd.csv', err)
+    assert code == 1 and re.match(r'valor_reproduce: fidelity.ipynb failed in cell .*FileNotFoundError.*AVVP_train.csv', err)
     assert not (tmp_path/'runs'/'thresholds.ipynb').exists()
 
 

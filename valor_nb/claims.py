@@ -15,7 +15,7 @@ from .paper import TABLES, not_run
 
 # %% auto #0
 __all__ = ['CLAIMS', 'VERDICTS', 'Claim', 'check_claims', 'NotRunError', 'measure', 'verdict', 'ledger', 'ledger_counts',
-           'ledger_markdown', 'write_ledger']
+           'counts_line', 'ledger_markdown', 'write_ledger']
 
 # %% ../nbs/14_claims.ipynb #46b1e599
 @dataclass(frozen=True)
@@ -105,7 +105,7 @@ CLAIMS = (
           'figures34', ((1, 'Speech', 'visual'),), sign=-1, label='Speech, visual F improvement'),
 )
 
-# %% ../nbs/14_claims.ipynb #92631621
+# %% ../nbs/14_claims.ipynb #6798e14a
 def check_claims(claims=CLAIMS) -> tuple:
     "`claims` when every row they name is a row of its table in `TABLES`; a `KeyError` naming the first that is not."
     for c in claims:
@@ -115,7 +115,7 @@ def check_claims(claims=CLAIMS) -> tuple:
 
 check_claims()
 
-# %% ../nbs/14_claims.ipynb #eabb70aa
+# %% ../nbs/14_claims.ipynb #dd11379a
 class NotRunError(Exception):
     "A claim on a row its report could not run: the message says what the row needs."
 
@@ -200,14 +200,18 @@ def ledger_counts(t:pd.DataFrame) -> dict:
     counts['not measured'] = len(t) - sum(counts.values())
     return counts
 
+def counts_line(c:dict) -> str:
+    "`ledger_counts` in words."
+    return (f"{c['holds']} hold, {c['within noise']} within noise, {c['reversed']} reversed"
+            + ''.join(f", {c[k]} {k}" for k in ('not run', 'not measured') if c[k]) + f" (of {sum(c.values())})")
+
 # %% ../nbs/14_claims.ipynb #fdac87b4
 def ledger_markdown(t:pd.DataFrame, source:str) -> str:
     "The ledger as a Markdown table under a line of counts."
     c = ledger_counts(t)
     num = lambda x, d=2: '–' if pd.isna(x) else f"{x:+.{d}f}"
     lines = [f"**Claims ledger: the paper's comparisons measured on {source}**", '',
-             f"{c['holds']} hold, {c['within noise']} within noise, {c['reversed']} reversed"
-             + ''.join(f", {c[k]} {k}" for k in ('not run', 'not measured') if c[k]) + f" (of {len(t)}).", '',
+             counts_line(c) + '.', '',
              '| # | where | claim (the paper) | comparison | sign | paper | ours (mean ± std, seeds) | verdict |',
              '|---|---|---|---|---|---|---|---|']
     for r in t.itertuples():

@@ -66,6 +66,8 @@ def command(prog:str, expected:tuple=(),
 def writable_folder(path, option:str='--out') -> None:
     "Create `path` if needed and check that a file can be written in it; an `OSError` naming `option` otherwise."
     path = Path(path)
+    file = next((p for p in (path, *path.parents) if p.exists() and not p.is_dir()), None)
+    if file: raise NotADirectoryError(f"{option} {path}: {'it' if file == path else file} is a file, not a folder; choose a folder")
     try:
         path.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=path, prefix='.valor_nb_write_test'): pass

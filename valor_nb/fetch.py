@@ -186,7 +186,7 @@ def main(argv:list|None=None):
     print(f"valor_fetch: {', '.join(items)} in {dest} (manifest {manifest_path})")
     print('still by hand: ' + MANUAL_STEP.format(dest=dest))
 
-# %% ../nbs/12_fetch.ipynb #5810b274
+# %% ../nbs/12_fetch.ipynb #c3ebb0d2
 OFFICIAL_FOLDERS = {'vggish': 'feats/vggish', 'res152': 'feats/res152', 'r2plus1d_18': 'feats/r2plus1d_18',
                     'clip': 'CLIP/features', 'clap': 'CLAP/features',
                     'labels_v': 'CLIP/segment_pseudo_labels', 'labels_a': 'CLAP/segment_pseudo_labels'}
@@ -202,7 +202,7 @@ def folder_pieces(coverage:dict, counts:dict) -> frozenset:
         if full('teacher_a', split) and full('teacher_v', split): have.add(f"{word}teachers")
     return frozenset(have & set(NEEDS))
 
-# %% ../nbs/12_fetch.ipynb #6ff16c84
+# %% ../nbs/12_fetch.ipynb #aece9b71
 def row_verdict(row:PaperRow, have:frozenset, checkpoints:dict) -> str:
     "How `row` runs with the data `have` and the released `checkpoints` (preset -> present): 'runs', 'released checkpoint', or why not."
     lack = missing(row, have)
@@ -210,7 +210,7 @@ def row_verdict(row:PaperRow, have:frozenset, checkpoints:dict) -> str:
         return 'released checkpoint'
     return not_run(lack) if lack else 'runs'
 
-# %% ../nbs/12_fetch.ipynb #03d48585
+# %% ../nbs/12_fetch.ipynb #91001ac9
 def check_data(root:str|Path) -> dict:
     "What an official-layout folder holds: annotations, per-split coverage of each folder, checkpoints, and how each table's rows run."
     root = Path(root); data = root/'data'
@@ -236,7 +236,7 @@ def can_run(report:dict) -> bool:
     return all(report['annotations'][f] for f in (*SPLIT_FILES.values(), VISUAL_GT_FILE)) and \
            any(report['annotations'][f] for f in AUDIO_GT_FILES.values()) and all(map(ok, report['tables'].values()))
 
-# %% ../nbs/12_fetch.ipynb #5da01282
+# %% ../nbs/12_fetch.ipynb #023a249d
 def format_check(report:dict, root) -> str:
     "`check_data`'s report as text: one line per folder, then per table the rows that run and those that cannot, with why."
     folders = {**OFFICIAL_FOLDERS, **LOGIT_FOLDERS}
@@ -251,7 +251,7 @@ def format_check(report:dict, root) -> str:
         lines += [f"  not run: {k}: {rows[k].removeprefix('not run: ')}" for k in out]
     return '\n'.join(lines)
 
-# %% ../nbs/12_fetch.ipynb #289ad9b7
+# %% ../nbs/12_fetch.ipynb #267eb69f
 @command('valor_check_data')
 def check_main(argv:list|None=None):
     "Entry point of `valor_check_data`: exit status 0 when every report can run (some rows perhaps not), 1 otherwise."

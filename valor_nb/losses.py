@@ -27,9 +27,9 @@ class Targets(NamedTuple):
 # %% ../nbs/04_losses.ipynb #21dc5201
 EPS = 1e-7
 
-def bce(prob:torch.Tensor, target:torch.Tensor) -> torch.Tensor:
-    "Mean binary cross-entropy of probabilities (clamped to [EPS, 1-EPS])."
-    return F.binary_cross_entropy(prob.clamp(EPS, 1 - EPS), target)
+def bce(prob:torch.Tensor, target:torch.Tensor, reduction:str='mean') -> torch.Tensor:
+    "Binary cross-entropy of probabilities (clamped to [EPS, 1-EPS]): their mean, or each element's (`reduction='none'`)."
+    return F.binary_cross_entropy(prob.clamp(EPS, 1 - EPS), target, reduction=reduction)
 
 def smooth(y:torch.Tensor, modality:str) -> torch.Tensor:
     "The baseline's label smoothing: none for audio, `0.9 y + 0.05` for visual."
@@ -37,10 +37,12 @@ def smooth(y:torch.Tensor, modality:str) -> torch.Tensor:
 
 def kd(student_logits:torch.Tensor, # (B, 10, C)
        teacher_logits:torch.Tensor, # (B, 10, C)
+       reduction:str='mean',        # 'none': each element's term (B, 10, C)
       ) -> torch.Tensor:
     "`KL(softmax(teacher) || softmax(student))` per segment, summed over segments, averaged over the batch."
-    kl = F.kl_div(F.log_softmax(student_logits, -1), F.log_softmax(teacher_logits, -1), log_target=True, reduction='sum')
-    return kl / student_logits.shape[0]
+    kl = F.kl_div(F.log_softmax(student_logits, -1), F.log_softmax(teacher_logits, -1), log_target=True,
+                  reduction='none' if reduction == 'none' else 'sum')
+    return kl if reduction == 'none' else kl / student_logits.shape[0]
 
 # %% ../nbs/04_losses.ipynb #39ae51cc
 TERMS = ('guided', 'global', 'dense', 'kd', None)
@@ -71,17 +73,20 @@ def modality_labels(t:Targets, agnostic:bool=False) -> tuple:
     both = torch.maximum(t.labels_a, t.labels_v)
     return both, both
 
-def avvp_loss(out:HANOutput, t:Targets, cfg:LossConfig=LossConfig()) -> tuple:
+def avvp_loss(out:HANOutput, t:Targets, cfg:LossConfig=LossConfig(),
+              reduction:str='mean', # 'none': each part per element ((B, C), or (B, 10, C) for dense terms), no total
+             ) -> tuple:
     "Total loss and its named parts for one batch."
-    parts = {'video': bce(out.video_prob, t.weak)}
+    r = reduction
+    parts = {'video': bce(out.video_prob, t.weak, r)}
     dense = modality_labels(t, cfg.agnostic) if cfg.needs_labels else (None, None)
     for i, (m, term) in enumerate((('a', cfg.audio), ('v', cfg.visual))):
         prob, logits = (out.a_prob, out.v_prob)[i], out.frame_logits[:, :, i]
-        if term == 'guided': parts[m] = bce(prob, smooth(t.weak, m))
-        elif term == 'global': parts[m] = bce(prob, dense[i].amax(1))
-        elif term == 'dense': parts[m] = F.binary_cross_entropy_with_logits(logits, dense[i])
+        if term == 'guided': parts[m] = bce(prob, smooth(t.weak, m), r)
+        elif term == 'global': parts[m] = bce(prob, dense[i].amax(1), r)
+        elif term == 'dense': parts[m] = F.binary_cross_entropy_with_logits(logits, dense[i], reduction=r)
         elif term == 'kd':
             teacher = (t.teacher_a, t.teacher_v)[i]
             if teacher is None: raise ValueError(f"the KD term of modality {m} needs teacher logits (teacher_{m})")
-            parts[m] = kd(logits, teacher)
-    return sum(parts.values()), parts
+            parts[m] = kd(logits, teacher, r)
+    return (None if r == 'none' else sum(parts.values())), parts

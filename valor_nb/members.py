@@ -4,22 +4,21 @@
 
 # %% ../nbs/05a_members.ipynb #a9a9c068
 from __future__ import annotations
-import copy, math, time
+import copy, math
 from dataclasses import replace
 
 import torch
 import torch.nn as nn
 from torch.func import functional_call, stack_module_state, vmap
-from tqdm import tqdm
 
 from .data import LLPSplit
 from .han import HANOutput, bernoulli_noise, noise_source
 from .infer import model_inputs, score_outputs
 from .losses import LOSS_PRESETS, Targets, avvp_loss
-from .train import FitResult, SegmentForward, learning_rate, make_optimizer, seeded_han, split_targets
+from .train import FitResult, SegmentForward, fit_loop, make_optimizer, seeded_han, split_targets
 
 # %% auto #0
-__all__ = ['Members', 'noise_plan', 'member_noise', 'clip_members_', 'fit_members', 'train_members', 'weight_drift']
+__all__ = ['Members', 'noise_plan', 'member_noise', 'clip_members_', 'members_step', 'train_members', 'weight_drift']
 
 # %% ../nbs/05a_members.ipynb #7be023ae
 class Members(nn.Module):
@@ -78,68 +77,50 @@ def clip_members_(members:Members, clip:float) -> torch.Tensor:
     for g in grads: g.mul_(coef.reshape(-1, *[1] * (g.dim() - 1)))
     return norms
 
-# %% ../nbs/05a_members.ipynb #06498119
+# %% ../nbs/05a_members.ipynb #f06d4fef
 def _check_group(recipes, trains):
     if len({replace(r, seed=0) for r in recipes}) != 1: raise ValueError("members trained together share their recipe but for the seed")
     if len({len(t) for t in trains}) != 1: raise ValueError(f"members trained together need training splits of one size; got {[len(t) for t in trains]}")
 
-def fit_members(models:list,        # HANs of one architecture, each initialised as it would be alone
-                trains:list,        # each member's training split (same size; the same object where shared)
-                val:LLPSplit,       # dense ground truth: selects each member's best epoch
-                losses:list,        # each member's LossConfig
-                recipes:list,       # each member's recipe: equal but for the seed
-                quiet:bool=True) -> list:
-    "Train `models` together; one `FitResult` per member, each member's model holding its best epoch's weights."
-    _check_group(recipes, trains)
-    device = next(models[0].parameters()).device
-    r0, net = recipes[0], Members(models).to(device)
-    on = lambda ts: tuple(None if t is None else t.to(device) for t in ts)
-    inputs = {id(t): on(model_inputs(models[0], t)) for t in trains}
-    xs, ys = [inputs[id(t)] for t in trains], [Targets(*on(split_targets(t, l))) for t, l in zip(trains, losses)]
-    x_val, opt = on(model_inputs(models[0], val)), make_optimizer(net, r0)
-    noise_gens = [torch.Generator(device).manual_seed(r.seed) for r in recipes]   # what torch.manual_seed(seed) gives a lone run
-    shuffles = [torch.Generator().manual_seed(r.seed) for r in recipes]
-    n, M = len(trains[0]), len(models)
-    history, best = [[] for _ in models], [{'score': -math.inf, 'epoch': 0, 'state': None} for _ in models]
-    for epoch in tqdm(range(1, r0.epochs + 1), desc='epochs', disable=quiet):
-        t0, lr = time.perf_counter(), learning_rate(r0, epoch)
-        for group in opt.param_groups: group['lr'] = lr
-        perms = [torch.randperm(n, generator=g).to(device) for g in shuffles]
-        totals, parts = [0.0] * M, [{} for _ in models]
-        for i in range(0, n, r0.batch_size):
-            idx = [p[i:i + r0.batch_size] for p in perms]
-            x = tuple(torch.stack([xs[m][k][idx[m]] for m in range(M)]) for k in range(3))
-            out = net(x, member_noise(net, x, noise_gens))
-            losses_m = [avvp_loss(HANOutput(*(o[m].float() for o in out)), Targets(*(None if t is None else t[idx[m]] for t in ys[m])), losses[m])
-                        for m in range(M)]
-            opt.zero_grad(set_to_none=True)
-            sum(total for total, _ in losses_m).backward()
-            if r0.clip is not None: clip_members_(net, r0.clip)
-            opt.step()
-            for m, (total, p) in enumerate(losses_m):
-                totals[m] += total.item() * len(idx[m])
-                for k, v in p.items(): parts[m][k] = parts[m].get(k, 0.0) + v.item() * len(idx[m])
-        with torch.no_grad(): out = net(x_val)
-        seconds = time.perf_counter() - t0
-        for m in range(M):
-            scores = score_outputs(HANOutput(*(o[m].cpu() for o in out)), val)
-            history[m].append({'epoch': epoch, 'lr': lr, 'loss': totals[m] / n, 'parts': {k: v / n for k, v in parts[m].items()},
-                               'val': scores, 'seconds': seconds / M})
-            if scores['seg_type'] > best[m]['score']: best[m] = {'score': scores['seg_type'], 'epoch': epoch, 'state': net.member_state(m)}
-    results = []
-    for m, model in enumerate(models):
-        if best[m]['state'] is not None: model.load_state_dict(best[m]['state'])
-        results.append(FitResult(model.eval(), best[m]['epoch'], history[m][best[m]['epoch'] - 1]['val'] if best[m]['epoch'] else None, None, history[m]))
-    return results
+def members_step(net:Members, opt:torch.optim.Optimizer, xs:list, ys:list, losses:list, noise_gens:list, clip:float|None):
+    "`step(indices)` of members trained together: `indices[m]` are member m's videos; one (loss, parts) per member."
+    def step(idx):
+        x = tuple(torch.stack([xs[m][k][idx[m]] for m in range(net.n)]) for k in range(3))
+        out = net(x, member_noise(net, x, noise_gens))
+        each = [avvp_loss(HANOutput(*(o[m].float() for o in out)), Targets(*(None if t is None else t[idx[m]] for t in ys[m])), losses[m])
+                for m in range(net.n)]
+        opt.zero_grad(set_to_none=True)
+        sum(total for total, _ in each).backward()
+        if clip is not None: clip_members_(net, clip)
+        opt.step()
+        return [(total.item(), {k: v.item() for k, v in p.items()}) for total, p in each]
+    return step
 
-# %% ../nbs/05a_members.ipynb #db9a7d4d
+# %% ../nbs/05a_members.ipynb #fe508edf
 def train_members(preset:str,        # one architecture for all members (a name of HAN_PRESETS)
                   runs:list,         # one (train split, loss name or LossConfig, Recipe) per member
-                  val:LLPSplit, device:str='cpu', han_overrides:dict|None=None, quiet:bool=True) -> list:
-    "Build each member as `train_model` would and train them together; one `FitResult` per member."
-    models = [seeded_han(preset, recipe, len(train.prompts), device, han_overrides) for train, _, recipe in runs]
-    return fit_members(models, [t for t, _, _ in runs], val, [LOSS_PRESETS[l] if isinstance(l, str) else l for _, l, _ in runs],
-                       [r for _, _, r in runs], quiet)
+                  val:LLPSplit,      # dense ground truth: selects each member's best epoch
+                  device:str='cpu', han_overrides:dict|None=None, quiet:bool=True,
+                  models:list|None=None, # the members' initial models (default: each built and seeded as `train_model` builds it)
+                 ) -> list:
+    "Train the runs together as one batched model; one `FitResult` per member, each model holding its best epoch's weights."
+    trains, losses, recipes = [t for t, _, _ in runs], [LOSS_PRESETS[l] if isinstance(l, str) else l for _, l, _ in runs], [r for _, _, r in runs]
+    _check_group(recipes, trains)
+    models = models or [seeded_han(preset, r, len(t.prompts), device, han_overrides) for t, _, r in runs]
+    net, on = Members(models).to(device), (lambda ts: tuple(None if t is None else t.to(device) for t in ts))
+    inputs = {id(t): on(model_inputs(models[0], t)) for t in trains}
+    ys = [Targets(*on(split_targets(t, l))) for t, l in zip(trains, losses)]
+    x_val, opt = on(model_inputs(models[0], val)), make_optimizer(net, recipes[0])
+    noise_gens = [torch.Generator(device).manual_seed(r.seed) for r in recipes]   # what torch.manual_seed(seed) gives a lone run
+    step = members_step(net, opt, [inputs[id(t)] for t in trains], ys, losses, noise_gens, recipes[0].clip)
+    def score():
+        with torch.no_grad(): out = net(x_val)
+        return [score_outputs(HANOutput(*(o[m].cpu() for o in out)), val) for m in range(net.n)]
+    history, best = fit_loop(net, opt, len(trains[0]), step, score, recipes[0], 'seg_type', quiet=quiet,
+                             seeds=[r.seed for r in recipes], states=net.member_state)
+    for m, b in zip(models, best):
+        if b['state'] is not None: m.load_state_dict(b['state'])
+    return [FitResult(m.eval(), b['epoch'], h[b['epoch'] - 1]['val'] if b['epoch'] else None, None, h) for m, b, h in zip(models, best, history)]
 
 # %% ../nbs/05a_members.ipynb #30b30162
 def weight_drift(a:nn.Module, b:nn.Module, start:nn.Module) -> float:

@@ -4,7 +4,7 @@
 
 # %% ../nbs/11_parse.ipynb #bda263e9
 from __future__ import annotations
-import json, sys, time
+import json, os, sys, time
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import NamedTuple
@@ -15,9 +15,9 @@ import torch.nn as nn
 import torch.nn.functional as F
 from tqdm import tqdm
 
-from .cli import CommandParser, UsageError, command, note, report_failures, writable_folder
+from .cli import CommandParser, UsageError, command, note, one_line, report_failures, writable_folder
 from .dist import finish_job, job_shard, resolve_device, start_group
-from .data import FEATURE_SHAPES, atomic_write, gt_rows, read_dense_gt, read_tsv
+from .data import FEATURE_SHAPES, atomic_write, gt_rows, read_dense_gt, read_tsv, write_together
 from .han import HAN, HANConfig, HAN_PRESETS, build_han, check_state_dict, read_torch_file
 from .infer import load_model, predict
 from .metrics import MAX_SEGMENTS, avvp_scores
@@ -27,10 +27,10 @@ from .video import FPS, SAMPLE_RATE, VIDEO_EXTENSIONS, Clip, ClipError, decode_v
 
 # %% auto #0
 __all__ = ['WINDOW', 'R21D_MEAN', 'R21D_STD', 'BUILT_IN_KINDS', 'RANDOM_EXTRACTORS', 'MODALITY_OF_STATE', 'STATES_OF_MODALITY',
-           'EVAL_COLUMNS', 'whole_seconds', 'window_starts', 'model_windows', 'ClipFeatures', 'ClapFeatures',
-           'R21DFeatures', 'build_extractors', 'Parser', 'preset_name', 'parser_model', 'build_parser', 'stitch',
-           'Parse', 'parse', 'timeline_events', 'events_to_dense', 'eval_csv', 'timeline_figure', 'write_parse',
-           'score_parse', 'parse_parser', 'video_files', 'main']
+           'EVAL_COLUMNS', 'CJK_FONTS', 'whole_seconds', 'window_starts', 'model_windows', 'ClipFeatures',
+           'ClapFeatures', 'R21DFeatures', 'build_extractors', 'Parser', 'preset_name', 'parser_model', 'build_parser',
+           'stitch', 'Parse', 'parse', 'timeline_events', 'events_to_dense', 'eval_csv', 'timeline_fonts',
+           'timeline_figure', 'write_parse', 'utf8_text', 'score_parse', 'parse_parser', 'video_files', 'main']
 
 # %% ../nbs/11_parse.ipynb #c7fde042
 WINDOW = 10   # seconds per model input: the length of an LLP clip
@@ -298,6 +298,17 @@ def eval_csv(name:str, decisions:np.ndarray, prompts:Prompts=LLP_PROMPTS) -> str
     rows = gt_rows(name, decisions, prompts)
     return '\n'.join(['\t'.join(EVAL_COLUMNS)] + ['\t'.join(map(str, r)) for r in rows]) + '\n'
 
+# %% ../nbs/11_parse.ipynb #13d9c4a5
+CJK_FONTS = ('Noto Sans CJK JP', 'Noto Sans CJK SC', 'Source Han Sans SC', 'WenQuanYi Zen Hei', 'WenQuanYi Micro Hei',
+             'Droid Sans Fallback', 'IPAexGothic', 'IPAGothic', 'Microsoft YaHei', 'SimHei', 'PingFang SC',
+             'Hiragino Sans', 'Malgun Gothic', 'Arial Unicode MS')
+
+def timeline_fonts() -> list:
+    "The font families of the timeline's names: matplotlib's default, then every installed font of `CJK_FONTS`."
+    from matplotlib import font_manager, rcParams
+    installed = {f.name for f in font_manager.fontManager.ttflist}
+    return [*rcParams['font.family'], *(f for f in CJK_FONTS if f in installed)]
+
 # %% ../nbs/11_parse.ipynb #b1da88b5
 def timeline_figure(p:Parse, title:str='', min_classes:int=3):
     "A matplotlib Figure: for each class shown an audio row and a visual row, colour = segment probability, outline = event."
@@ -321,13 +332,15 @@ def timeline_figure(p:Parse, title:str='', min_classes:int=3):
     for r in range(2, len(rows), 2): ax.axhline(r, color='#555555', linewidth=1)
     labels = [f"{p.prompts.classes[c]} · {'audio' if m == 0 else 'visual'}" for c, m in rows]
     if not p.has_audio: labels = [l + (' (no audio track)' if m == 0 else '') for l, (c, m) in zip(labels, rows)]
-    ax.set_yticks(np.arange(len(rows)) + 0.5, labels, fontsize=8)
+    fonts = timeline_fonts()
+    ax.set_yticks(np.arange(len(rows)) + 0.5, labels, fontsize=8, fontfamily=fonts)
     ax.xaxis.set_major_locator(MaxNLocator(integer=True, nbins=min(p.n, 20)))
     ax.set_xlabel('seconds')
     fig.colorbar(im, ax=ax, label='segment probability', fraction=0.03, pad=0.01)
     windows = 'one window, the clip looped to 10 s' if p.looped else f"{len(p.starts)} window{'s' if len(p.starts) > 1 else ''} of 10 s"
     ax.set_title(f"{p.name} ({p.seconds:.1f} s, {windows}){': ' + title if title else ''}\n"
-                 f"outlined: predicted events (segment and window probability ≥ {p.threshold:g})", fontsize=9, wrap=True)
+                 f"outlined: predicted events (segment and window probability ≥ {p.threshold:g})", fontsize=9, wrap=True,
+                 fontfamily=fonts)
     fig.tight_layout()
     return fig
 
@@ -336,19 +349,24 @@ def write_parse(p:Parse, out_dir:str|Path,
                 info:dict|None=None, # how the parse was made (model, checkpoint, weights), copied into the JSON
                 title:str='',        # the timeline's title after the video name
                ) -> dict:
-    "Write `NAME.json`, `NAME_audio.csv`, `NAME_visual.csv` and `NAME.png` into `out_dir`; their paths by kind."
+    "Write `NAME.json`, `NAME_audio.csv`, `NAME_visual.csv` and `NAME.png` into `out_dir`, all four or none; their paths by kind."
     out = Path(out_dir)
     paths = {'json': out/f"{p.name}.json", 'audio': out/f"{p.name}_audio.csv", 'visual': out/f"{p.name}_visual.csv", 'png': out/f"{p.name}.png"}
+    p = replace(p, name=utf8_text(p.name), path=utf8_text(p.path))   # the files' names keep the bytes, their text is UTF-8
     doc = {'video': p.name, 'path': p.path, 'seconds': round(p.seconds, 3), 'segments': p.n, 'has_audio': p.has_audio,
            'windows': [[s, s + WINDOW] for s in p.starts], 'looped': p.looped, 'threshold': p.threshold,
            'classes': p.prompts.source, **(info or {}), 'events': timeline_events(p)}
-    atomic_write(paths['json'], lambda f: f.write_text(json.dumps(doc, indent=1, ensure_ascii=False) + '\n'))
-    for m, modality in enumerate(('audio', 'visual')):
-        text = eval_csv(p.name, p.pred[:, m], p.prompts)
-        atomic_write(paths[modality], lambda f: f.write_text(text))
+    csv = {m: eval_csv(p.name, p.pred[:, i], p.prompts) for i, m in enumerate(('audio', 'visual'))}
     fig = timeline_figure(p, title)
-    atomic_write(paths['png'], lambda f: fig.savefig(f, format='png', dpi=100, metadata={'Software': None}))
+    write_together({paths['json']: lambda f: f.write_text(json.dumps(doc, indent=1, ensure_ascii=False) + '\n'),   # a partial set
+                    paths['audio']: lambda f: f.write_text(csv['audio']),                                       # would pass for
+                    paths['visual']: lambda f: f.write_text(csv['visual']),                                     # a parse
+                    paths['png']: lambda f: fig.savefig(f, format='png', dpi=100, metadata={'Software': None})})
     return paths
+
+def utf8_text(name:str) -> str:
+    "A file name as UTF-8 text: its bytes that are not UTF-8 (which Python keeps as lone surrogates) become U+FFFD."
+    return os.fsencode(name).decode('utf-8', 'replace')
 
 # %% ../nbs/11_parse.ipynb #532debe9
 def score_parse(prefix:str|Path,   # a written parse without suffix: OUT/NAME
@@ -401,7 +419,7 @@ def video_files(items:list) -> list:
 # %% ../nbs/11_parse.ipynb #833a9d74
 @command('valor_parse')
 def main(argv:list|None=None):
-    "Entry point of `valor_parse`: exit status 0 when every video is parsed, 1 when some could not be decoded."
+    "Entry point of `valor_parse`: exit status 0 when every video is parsed, 1 when some could not be decoded or written."
     a = parse_parser().parse_args(argv)
     if a.checkpoint is None and not a.random_weights: raise UsageError('give --checkpoint (or --random-weights for a demo)')
     if not 1 <= a.hop <= WINDOW: raise UsageError(f"--hop must be 1..{WINDOW} seconds, got {a.hop}")
@@ -418,6 +436,8 @@ def main(argv:list|None=None):
     summary_path = out/('parse_summary.json' if shard.count == 1 else f"parse_summary_{shard.tag}.json")
     failed, parsed = {}, {}
     why = lambda video, e: str(e).removeprefix(f"{video}: ")           # the summary's key names the video already
+    def skip(video, reason):                                           # printed as UTF-8 text: a name may hold other bytes
+        failed[str(video)] = reason; note(utf8_text(f"valor_parse: skipped {video}: {reason}"))
     for video in videos:                                               # a corrupt file costs a second here, not a model build
         try: probe_video(video)
         except ClipError as e: failed[str(video)] = why(video, e)
@@ -434,10 +454,12 @@ def main(argv:list|None=None):
                                 disable=True if a.quiet or not todo else None):
             t0 = time.perf_counter()
             if isinstance(clip, ClipError):
-                failed[str(video)] = why(video, clip); note(f"valor_parse: skipped {video}: {why(video, clip)}"); continue
+                skip(video, why(video, clip)); continue
             if isinstance(clip, Exception): raise clip
             p = parse(clip, model, extractors, prompts, a.threshold, a.hop)
-            write_parse(p, out, info, title)
+            try: write_parse(p, out, info, title)
+            except (OSError, ValueError) as e:                     # a full disk, a name too long: this video only
+                skip(video, one_line(e)); continue
             parsed[str(video)] = {'name': p.name, 'seconds_of_video': round(p.seconds, 3), 'events': len(timeline_events(p)),
                                   'seconds_taken': round(time.perf_counter() - t0, 3)}
     finally:   # written whatever happens
@@ -447,5 +469,6 @@ def main(argv:list|None=None):
     print(f"valor_parse{'' if shard.count == 1 else f' {shard.index}/{shard.count}'}: {len(parsed)} of {len(videos)} videos parsed "
           f"into {out}" + (f" (the whole job: {job})" if job else ''))
     if failed:
-        sys.stderr.write(f"valor_parse: {len(failed)} video{'s' if len(failed) > 1 else ''} not parsed:\n{report_failures(failed, summary_path)}\n")
+        sys.stderr.write(utf8_text(f"valor_parse: {len(failed)} video{'s' if len(failed) > 1 else ''} not parsed:\n"
+                                   f"{report_failures(failed, summary_path)}\n"))
         raise SystemExit(1)

@@ -4,7 +4,7 @@
 
 # %% ../nbs/08_report.ipynb #cee6c9bc
 from __future__ import annotations
-import hashlib, json, os
+import hashlib, json
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
@@ -14,7 +14,7 @@ import torch
 
 import valor_nb
 from .cli import one_line
-from .data import N_SEGMENTS, LLPSplit, atomic_write, load_arrays, load_labels, load_split, video_id
+from .data import N_SEGMENTS, LLPSplit, atomic_write, load_arrays, load_labels, load_split, video_id, write_together
 from .han import HAN_PRESETS, read_torch_file
 from .infer import evaluate, model_inputs, predict
 from .losses import LOSS_PRESETS, LossConfig
@@ -28,16 +28,16 @@ from .train import RECIPES, FitResult, Recipe, seeded_han, synthetic_recipe, tra
 __all__ = ['QUICK_SYNTH', 'DEFAULT_SEEDS', 'QUICK_HAN', 'RUN_CACHE', 'NotRun', 'ReportData', 'row_status', 'report_data',
            'report_recipe', 'ReportOutput', 'report_output', 'ReportSetup', 'report_setup', 'array_digest',
            'code_digest', 'run_key', 'state_digest', 'save_run', 'train_runs', 'run_row', 'summarize', 'seed_runs',
-           'han_labels', 'compare', 'to_markdown', 'write_files', 'table_writers', 'write_frame', 'paired_differences',
-           'chart', 'png_writer', 'report_table']
+           'han_labels', 'compare', 'to_markdown', 'table_writers', 'write_frame', 'paired_differences', 'chart',
+           'png_writer', 'report_table']
 
-# %% ../nbs/08_report.ipynb #5812f8a1
+# %% ../nbs/08_report.ipynb #6871cb8c
 @dataclass(frozen=True)
 class NotRun:
     "A row a report could not run on its data: why (what it needs and how to get it)."
     why: str
 
-# %% ../nbs/08_report.ipynb #b57a2d18
+# %% ../nbs/08_report.ipynb #31070887
 @dataclass
 class ReportData:
     "The splits a report trains and evaluates on, a name for where they came from, and the pieces of data they hold."
@@ -54,7 +54,7 @@ def row_status(data:ReportData, row:PaperRow) -> NotRun|None:
     lack = missing(row, data.have)
     return NotRun(not_run(lack)) if lack else None
 
-# %% ../nbs/08_report.ipynb #fe40ed2e
+# %% ../nbs/08_report.ipynb #312222d3
 QUICK_SYNTH = SynthConfig(n_train=160, n_val=64, n_test=64)   # CI-sized
 
 def _every_file(folder:Path, names:list) -> bool:
@@ -146,7 +146,7 @@ def report_setup(llp_dir:str|None=None, # None: the synthetic LLP
     return ReportSetup(replace(data, source=out.describe(data.source)), QUICK_HAN if quick else None,
                        2 if quick and epochs is None else epochs, out)
 
-# %% ../nbs/08_report.ipynb #25b22a40
+# %% ../nbs/08_report.ipynb #79f983d6
 RUN_CACHE = 'runs/cache'      # relative to where the reports run (the repository root)
 _digests = {}
 
@@ -160,13 +160,13 @@ def array_digest(x) -> str:
         _digests[id(x)] = (x, h.hexdigest()[:20])       # the array is kept so that its id is not reused
     return _digests[id(x)][1]
 
-def code_digest(package:Path=Path(valor_nb.__file__).parent) -> str:
-    "A hash of every source file of the package: any change to any module is a new code version."
+def code_digest(package:Path|None=None) -> str:
+    "A hash of every source file of the package (default: valor_nb's): any change to any module is a new code version."
     h = hashlib.sha256()
-    for f in sorted(package.glob('*.py')): h.update(f.name.encode() + b'\0' + f.read_bytes())
+    for f in sorted((package or Path(valor_nb.__file__).parent).glob('*.py')): h.update(f.name.encode() + b'\0' + f.read_bytes())
     return h.hexdigest()[:20]
 
-# %% ../nbs/08_report.ipynb #1c3d2dcc
+# %% ../nbs/08_report.ipynb #7add3eda
 def run_key(preset:str, train:LLPSplit, val:LLPSplit, loss:LossConfig, recipe:Recipe, han_overrides:dict|None, together:bool) -> str:
     "The run cache's key of one training run: a hash of everything its result depends on."
     cfg = replace(HAN_PRESETS[preset], n_classes=len(train.prompts), **(han_overrides or {}))
@@ -179,7 +179,7 @@ def run_key(preset:str, train:LLPSplit, val:LLPSplit, loss:LossConfig, recipe:Re
             'val': [hashlib.sha256('\n'.join(val.names).encode()).hexdigest()[:20]] + arrays(val, [val.weak, val.gt_a, val.gt_v])}
     return hashlib.sha256(json.dumps(what, sort_keys=True, default=str).encode()).hexdigest()[:32]
 
-# %% ../nbs/08_report.ipynb #8a17d05a
+# %% ../nbs/08_report.ipynb #a528023e
 def state_digest(state:dict) -> str:
     "A hash of a state dict's names, dtypes, shapes and bytes: what a cache entry's content is checked against."
     h = hashlib.sha256()
@@ -209,7 +209,7 @@ def save_run(r:FitResult, path:Path) -> Path:
     entry = {'state': state, 'sha256': state_digest(state), 'best_epoch': r.best_epoch, 'val': r.val, 'history': r.history}
     return atomic_write(path, lambda p: torch.save(entry, p))
 
-# %% ../nbs/08_report.ipynb #50b04c62
+# %% ../nbs/08_report.ipynb #46340fea
 def train_runs(preset:str,                   # one architecture (a name of HAN_PRESETS)
                runs:list,                    # one (train split, loss name or LossConfig, Recipe) per run
                val:LLPSplit,                 # selects each run's best epoch
@@ -260,7 +260,7 @@ def han_labels(model, split:LLPSplit, threshold:float=0.5) -> dict:
     weak = torch.as_tensor(split.weak, dtype=torch.bool)[:, None, :]
     return {m: ((out.frame_prob[:, :, i] >= threshold) & weak).float() for i, m in enumerate('av')}
 
-# %% ../nbs/08_report.ipynb #ab0f7044
+# %% ../nbs/08_report.ipynb #68fe5660
 def compare(runs:dict,          # row key -> one score dict per seed, or NotRun
             table:PaperTable,   # the record of the table: each row beside the paper's row of the same key
             keys:list, source:str) -> pd.DataFrame:
@@ -293,43 +293,28 @@ def to_markdown(table:pd.DataFrame, caption:str, paper_source:str='real LLP') ->
     lines += [f"Row *{r.row}*: {r.note}." for r in notes.itertuples()]
     return '\n'.join(lines) + '\n'
 
-# %% ../nbs/08_report.ipynb #73d4718b
-def write_files(writers:dict) -> list:
-    "Write several files as one set: `writer(tmp)` for each path's temporary file, then every rename; returns the paths."
-    tmps = {}
-    try:
-        for path, write in writers.items():
-            tmps[path] = Path(path).with_name(f".{Path(path).name}.set.tmp")
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-            write(tmps[path])
-    except BaseException:
-        for t in tmps.values(): t.unlink(missing_ok=True)
-        raise
-    for path, t in tmps.items(): os.replace(t, path)
-    return [Path(p) for p in writers]
-
-# %% ../nbs/08_report.ipynb #5dfcbb02
+# %% ../nbs/08_report.ipynb #1a958dcb
 def table_writers(table:pd.DataFrame, name:str, caption:str, out_dir:str|Path, tag:str, paper_source:str='real LLP',
                   runs:pd.DataFrame|None=None, # `seed_runs` of the same rows: written as `<name>_runs_<tag>.csv`
                  ) -> dict:
-    "The writers of a table's `<out_dir>/<name>_<tag>.csv` and `.md` (and of the runs behind it), for `write_files`."
+    "The writers of a table's `<out_dir>/<name>_<tag>.csv` and `.md` (and of the runs behind it), for `write_together`."
     out_dir = Path(out_dir)
     files = {out_dir/f"{name}_{tag}.csv": lambda p: table.to_csv(p, index=False, lineterminator='\n'),
              out_dir/f"{name}_{tag}.md": lambda p: p.write_text(to_markdown(table, caption, paper_source))}
     if runs is not None: files[out_dir/f"{name}_runs_{tag}.csv"] = lambda p: runs.to_csv(p, index=False, lineterminator='\n')
     return files
 
-# %% ../nbs/08_report.ipynb #a6081306
+# %% ../nbs/08_report.ipynb #b1191707
 def write_frame(df:pd.DataFrame, name:str, caption:str, out_dir:str|Path, tag:str) -> list:
     "Write any DataFrame as `<out_dir>/<name>_<tag>.csv` and a Markdown table under `caption`, together; returns the paths."
     out_dir = Path(out_dir)
     cells = lambda row: ' | '.join(('–' if np.isnan(x) else f"{x:.2f}") if isinstance(x, float) else str(x) for x in row)
     md = '\n'.join([f"**{caption}**", '', '| ' + ' | '.join(map(str, df.columns)) + ' |', '|' + '---|' * len(df.columns)]
                    + [f"| {cells(r)} |" for r in df.itertuples(index=False)]) + '\n'
-    return write_files({out_dir/f"{name}_{tag}.csv": lambda p: df.to_csv(p, index=False, lineterminator='\n'),
+    return write_together({out_dir/f"{name}_{tag}.csv": lambda p: df.to_csv(p, index=False, lineterminator='\n'),
                         out_dir/f"{name}_{tag}.md": lambda p: p.write_text(md)})
 
-# %% ../nbs/08_report.ipynb #19db16e9
+# %% ../nbs/08_report.ipynb #1428cd85
 def paired_differences(runs:pd.DataFrame, baseline:str) -> pd.DataFrame:
     "Each row's difference from `baseline`, seed by seed, of `seed_runs` output: mean and std per (row, metric)."
     wide = runs.pivot_table(index=['metric', 'seed'], columns='row', values='value', sort=False)
@@ -378,10 +363,10 @@ def chart(table:pd.DataFrame, title:str, paper_source:str='real LLP',
     return fig
 
 def png_writer(fig):
-    "A writer (for `write_files` or `atomic_write`) of `fig` as a deterministic PNG (no software version or date)."
+    "A writer (for `write_together` or `atomic_write`) of `fig` as a deterministic PNG (no software version or date)."
     return lambda p: fig.savefig(p, format='png', dpi=110, metadata={'Software': None})
 
-# %% ../nbs/08_report.ipynb #7fe4b576
+# %% ../nbs/08_report.ipynb #f17e5868
 def report_table(runs:dict,            # row key -> one score dict per seed, or NotRun
                  table:str|PaperTable, # the record of the table (or its name in `TABLES`)
                  keys:list, source:str, out_dir:str|Path, tag:str,
@@ -402,4 +387,4 @@ def report_table(runs:dict,            # row key -> one score dict per seed, or 
     if done:
         shown = table_[table_['metric'].isin(chart_keys or keys)]
         files[Path(out_dir)/f"{t.name}_{tag}.png"] = png_writer(chart(shown, caption, paper_source, long, baseline))
-    return write_files(files)
+    return write_together(files)

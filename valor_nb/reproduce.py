@@ -4,12 +4,14 @@
 
 # %% ../nbs/09_reproduce.ipynb #74cf2a3c
 from __future__ import annotations
+import subprocess, tempfile, warnings
 from pathlib import Path
 
 import pandas as pd
 
-from .claims import ledger_counts
+from .claims import counts_line, ledger_counts
 from .cli import CommandParser, command, writable_folder
+from .data import atomic_write
 from .prompts import read_utf8
 from .metrics import metric_name
 from .report import report_output
@@ -24,13 +26,17 @@ REPORTS = ('fidelity', 'thresholds', 'labelers', 'ablation', 'benchmark', 'class
 class ReportFailed(RuntimeError):
     "A report notebook failed; the message names it and keeps its executed copy."
 
-def _ipc_kernel_manager():
+def _ipc_kernel_manager(sockets:Path): # a private folder for the socket files
     "A kernel manager that talks to its kernel over local IPC sockets instead of unencrypted TCP (no open ports, no warning)."
     from jupyter_client.manager import AsyncKernelManager
     from traitlets import default
     class IPCKernelManager(AsyncKernelManager):
         @default('transport')
         def _default_transport(self): return 'ipc'
+        @default('ip')
+        def _default_ip(self): return str(sockets/'kernel')      # the socket files: kernel-1 ... kernel-5
+        async def _async_launch_kernel(self, kernel_cmd, **kw):     # the kernel's own log, not the notebook's output
+            await super()._async_launch_kernel(kernel_cmd, **{**kw, 'stderr': subprocess.DEVNULL})
     return IPCKernelManager
 
 def run_report(name:str, params:dict, nbs_dir:str|Path='nbs', runs_dir:str|Path='runs/notebooks', kernel:str='python3') -> Path:
@@ -39,11 +45,16 @@ def run_report(name:str, params:dict, nbs_dir:str|Path='nbs', runs_dir:str|Path=
     src, dst = Path(nbs_dir)/f"{name}.ipynb", Path(runs_dir)/f"{name}.ipynb"
     if not src.is_file(): raise ReportFailed(f"{src}: no such report notebook (run from the repository root, or pass --nbs)")
     declared = pm.inspect_notebook(str(src))
-    dst.parent.mkdir(parents=True, exist_ok=True)
-    try: pm.execute_notebook(str(src), str(dst), parameters={k: v for k, v in params.items() if k in declared},
-                             kernel_name=kernel, progress_bar=False, kernel_manager_class=_ipc_kernel_manager())
-    except pm.PapermillExecutionError as e:
-        raise ReportFailed(f"{name}.ipynb failed in cell {e.exec_count}: {e.ename}: {e.evalue} (executed copy: {dst})") from None
+    failed = []
+    with tempfile.TemporaryDirectory(prefix='valor_kernel_') as sockets, warnings.catch_warnings():
+        def execute(tmp):
+            try: pm.execute_notebook(str(src), str(tmp), parameters={k: v for k, v in params.items() if k in declared}, kernel_name=kernel,
+                                     progress_bar=False, kernel_manager_class=_ipc_kernel_manager(Path(sockets)))
+            except pm.PapermillExecutionError as e: failed.append(e)   # the executed copy, with the error, is kept
+        warnings.filterwarnings('ignore', 'The specified file .* does not end in')   # papermill, of the temporary name
+        atomic_write(dst, execute)
+    if failed: raise ReportFailed(f"{name}.ipynb failed in cell {failed[0].exec_count}: {failed[0].ename}: {failed[0].evalue} "
+                                  f"(executed copy: {dst})")
     return dst
 
 # %% ../nbs/09_reproduce.ipynb #ab78e7f0
@@ -52,12 +63,12 @@ def summary(out_dir:str|Path='figures', tag:str='synthetic') -> pd.DataFrame:
     rows = []
     files = [f for t in ((tag, 'ave') if tag == 'llp' else (tag,)) for f in Path(out_dir).glob(f"table*_{t}.csv")]
     for f in sorted(files):
-        t = pd.read_csv(f)
+        t = pd.read_csv(f, keep_default_na=False, na_values=[''])
         if '_runs_' in f.name or not {'row', 'metric', 'ours', 'paper'} <= set(t.columns): continue
         metric = 'seg_type' if 'seg_type' in set(t['metric']) else t['metric'].iloc[0]
         for r in t[t['metric'] == metric].itertuples():
             rows.append({'table': f.stem.rsplit('_', 1)[0], 'row': r.row, 'metric': metric, 'ours': r.ours, 'paper': r.paper,
-                         'difference': round(r.ours - r.paper, 2)})
+                         'difference': round(r.ours - r.paper, 2), 'note': 'not run' if isinstance(getattr(r, 'note', None), str) else ''})
     return pd.DataFrame(rows)
 
 # %% ../nbs/09_reproduce.ipynb #47957912
@@ -90,9 +101,7 @@ def claims_summary(out_dir:str|Path='figures', tag:str='synthetic') -> str:
     "One line on the claims ledger of `tag` in `out_dir`: how many of the paper's comparisons hold, and where to read them."
     path = Path(out_dir)/f"claims_{tag}.csv"
     if not path.is_file(): return f"claims ledger: {path} not written (run the claims report)"
-    c = ledger_counts(pd.read_csv(path))
-    return (f"claims ledger ({path.with_suffix('.md')}): {c['holds']} hold, {c['within noise']} within noise, {c['reversed']} reversed"
-            + (f", {c['not measured']} not measured" if c['not measured'] else '') + f" (of {sum(c.values())})")
+    return f"claims ledger ({path.with_suffix('.md')}): {counts_line(ledger_counts(pd.read_csv(path)))}"
 
 # %% ../nbs/09_reproduce.ipynb #8a8d5121
 OFFICIAL_PARAMS = {   # the official layout (`valor_fetch DEST`): folders relative to `--root` and to llp_dir

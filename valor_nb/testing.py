@@ -158,7 +158,7 @@ def make_clip(path:str|Path, seconds:float=10.0, fps:int|Fraction=25, audio:bool
             for p in a.encode(): c.mux(p)
     return path
 
-# %% ../nbs/13_testing.ipynb #22d2c837
+# %% ../nbs/13_testing.ipynb #d7ec5d9b
 _OFFICIAL = {'vggish': 'feats/vggish', 'res152': 'feats/res152', 'r2plus1d_18': 'feats/r2plus1d_18', 'clip': 'CLIP/features',
              'clap': 'CLAP/features', 'labels_v': 'CLIP/segment_pseudo_labels', 'labels_a': 'CLAP/segment_pseudo_labels'}
 

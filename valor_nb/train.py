@@ -23,10 +23,10 @@ from .metrics import AVVP_KEYS, metric_name
 
 # %% auto #0
 __all__ = ['RECIPES', 'SYNTH_EPOCHS', 'SYNTH_LR', 'RESUME_KEYS', 'RUN_FILES', 'Recipe', 'learning_rate', 'synthetic_recipe',
-           'make_optimizer', 'split_targets', 'optimise', 'train_step', 'save_checkpoint', 'data_fingerprint',
-           'differences', 'read_resume_state', 'FitResult', 'prepare_out_dir', 'epoch_line', 'fit_loop',
-           'SegmentForward', 'batch_step', 'epoch_seconds', 'fit', 'write_scores', 'train_model', 'seeded_han',
-           'run_info', 'train_parser', 'main', 'format_scores']
+           'make_optimizer', 'split_targets', 'optimise', 'Batch', 'Hook', 'train_step', 'save_checkpoint',
+           'data_fingerprint', 'differences', 'read_resume_state', 'FitResult', 'prepare_out_dir', 'epoch_line',
+           'fit_loop', 'SegmentForward', 'batch_step', 'epoch_seconds', 'fit', 'write_scores', 'train_model',
+           'seeded_han', 'run_info', 'train_parser', 'main', 'format_scores']
 
 # %% ../nbs/05_train.ipynb #c25e79f9
 @dataclass(frozen=True)
@@ -97,7 +97,7 @@ def split_targets(split:LLPSplit, loss:LossConfig) -> Targets:
     return Targets(torch.as_tensor(split.weak, dtype=torch.float32), pick('labels', 'a'), pick('labels', 'v'),
                    pick('teachers', 'a'), pick('teachers', 'v'))
 
-# %% ../nbs/05_train.ipynb #0ee27d4d
+# %% ../nbs/05_train.ipynb #73b14cc0
 def optimise(model:torch.nn.Module, opt:torch.optim.Optimizer, total:torch.Tensor, clip:float|None=1.0) -> None:
     "Backward `total`, clip the gradient norm (unless `clip` is None), take the optimiser's step."
     opt.zero_grad(set_to_none=True)
@@ -105,16 +105,44 @@ def optimise(model:torch.nn.Module, opt:torch.optim.Optimizer, total:torch.Tenso
     if clip is not None: torch.nn.utils.clip_grad_norm_(model.parameters(), clip)
     opt.step()
 
+# %% ../nbs/05_train.ipynb #704b36e5
+@dataclass
+class Batch:
+    "One training batch as the hooks see it: `before_loss` may replace its targets `y`."
+    model: torch.nn.Module
+    idx: torch.Tensor        # the batch's videos: indices into the training split
+    x: tuple                 # the model's inputs, three (B, 10, D) tensors
+    y: Targets               # their targets (what the loss is computed against)
+    loss: LossConfig
+    out: HANOutput|None = None # the forward pass's outputs
+
+    def losses(self) -> dict:
+        "Each element's loss term under the current targets: 'video' (B, C), each modality's (B, C) or (B, 10, C)."
+        return avvp_loss(self.out, self.y, self.loss, reduction='none')[1]
+
+class Hook:
+    "A way into the training loop: override the calls a method needs."
+    def before_epoch(self, model:torch.nn.Module, epoch:int): pass
+    def before_loss(self, b:Batch): pass
+    def after_epoch(self, model:torch.nn.Module, row:dict): pass
+
+# %% ../nbs/05_train.ipynb #e791e081
 def train_step(model:HAN, opt:torch.optim.Optimizer, x:tuple, y:Targets, loss:LossConfig,
                clip:float|None=1.0, bf16:bool=False,
                forward=None,       # the forward pass to use (default `model.forward_segments`; under DDP its wrapper)
                weight:float=1.0,   # the loss's weight in the backward pass (DDP: this process's share of the batch)
+               hooks:tuple=(),     # `Hook`s: each sees the batch after the forward pass and may replace its targets
+               idx:torch.Tensor|None=None, # the batch's videos (for the hooks)
               ) -> tuple:
     "One optimisation step on batch `(x, y)`; returns the (unweighted) loss and its parts as floats."
     model.train()
     with torch.autocast(x[0].device.type, dtype=torch.bfloat16, enabled=bf16):
-        out = (forward or model.forward_segments)(*x)
-    total, parts = avvp_loss(HANOutput(*(o.float() for o in out)), y, loss)
+        out = HANOutput(*(o.float() for o in (forward or model.forward_segments)(*x)))
+    if hooks:
+        b = Batch(model, idx, x, y, loss, out)
+        for h in hooks: h.before_loss(b)
+        y = b.y
+    total, parts = avvp_loss(out, y, loss)
     optimise(model, opt, total * weight if weight != 1.0 else total, clip)
     return total.item(), {k: v.item() for k, v in parts.items()}
 
@@ -192,7 +220,7 @@ def epoch_line(row:dict, metric:str, best:dict, epochs:int, pace:float) -> str:
             f"(best {best['score']:.2f}, epoch {best['epoch']}), {duration(row['seconds'])}"
             + (f"; about {duration(left * pace)} left" if left else ''))
 
-# %% ../nbs/05_train.ipynb #9a9e11a8
+# %% ../nbs/05_train.ipynb #206b418c
 def _resume(model, opt, shuffle, out_dir, config, data):
     "Load `out_dir/last.pt` into the model, optimiser and generators: `(history, best, first epoch)`."
     ck = read_resume_state(out_dir/'last.pt', config, data)
@@ -211,40 +239,52 @@ def fit_loop(model:torch.nn.Module, opt:torch.optim.Optimizer, n:int, # the mode
              config:dict|None=None, data:dict|None=None, # what last.pt must match to resume
              record:dict|None=None, # more entries for both checkpoints (what the run is: `run_info`)
              log=None,              # log(line): one progress line per epoch
+             hooks:tuple=(),        # `Hook`s: called before and after every epoch
+             seeds:list|None=None,  # several runs trained at once (a batched model's members): each one's data-order seed;
+                                    # step and score then take and give one item per run
+             states=None,           # states(r) -> run r's weights (with `seeds`; default: the model's)
             ) -> tuple:
-    "The epochs of a run: `(history, best)`, the model holding the best epoch's weights."
+    "The epochs of a run, or of several at once: `(history, best)` (with `seeds`: one of each per run); a lone run's model holds its best weights."
+    runs = [recipe.seed] if seeds is None else list(seeds)
+    if seeds is not None and (out_dir is not None or hooks or log):
+        raise ValueError('runs trained together keep no checkpoints on disk, take no hooks and print no progress lines')
     device = next(model.parameters()).device
     torch.manual_seed(recipe.seed)
-    shuffle = torch.Generator().manual_seed(recipe.seed)
-    history, best, start = [], {'score': -math.inf, 'epoch': 0, 'state': None}, 1
+    shuffles = [torch.Generator().manual_seed(s) for s in runs]
+    steps, scores_of = (step, score) if seeds is not None else ((lambda idx: [step(idx[0])]), (lambda: [score()]))
+    state = states or (lambda r: model.state_dict())
+    history, best, start = [[] for _ in runs], [{'score': -math.inf, 'epoch': 0, 'state': None} for _ in runs], 1
     if resume and out_dir is not None and (out_dir/'last.pt').exists():
-        history, best, start = _resume(model, opt, shuffle, out_dir, config, data)
+        history[0], best[0], start = _resume(model, opt, shuffles[0], out_dir, config, data)
     extra, t_start = {'config': config, **(record or {})}, time.perf_counter()
     for epoch in range(start, recipe.epochs + 1):
         t0 = time.perf_counter()
         lr = learning_rate(recipe, epoch)
         for group in opt.param_groups: group['lr'] = lr
-        perm, total, parts = torch.randperm(n, generator=shuffle).to(device), 0.0, {}
+        for h in hooks: h.before_epoch(model, epoch)
+        perms, totals, parts = [torch.randperm(n, generator=g).to(device) for g in shuffles], [0.0] * len(runs), [{} for _ in runs]
         for i in tqdm(range(0, n, recipe.batch_size), desc=f'epoch {epoch}', leave=False, disable=True if quiet else None):
-            idx = perm[i:i + recipe.batch_size]
-            l, p = step(idx)
-            total += l * len(idx)
-            for k, v in p.items(): parts[k] = parts.get(k, 0.0) + v * len(idx)
-        scores = score()
-        row = {'epoch': epoch, 'lr': lr, 'loss': total / n, 'parts': {k: v / n for k, v in parts.items()},
-               'val': scores, 'seconds': time.perf_counter() - t0}
-        history.append(row)
-        if scores[metric] > best['score']:
-            best = {'score': scores[metric], 'epoch': epoch, 'state': copy.deepcopy(model.state_dict())}
-            if out_dir is not None: save_checkpoint({'model': best['state'], **extra}, out_dir/'best.pt')
+            idx = [p[i:i + recipe.batch_size] for p in perms]
+            for r, (l, p) in enumerate(steps(idx)):
+                totals[r] += l * len(idx[r])
+                for k, v in p.items(): parts[r][k] = parts[r].get(k, 0.0) + v * len(idx[r])
+        scores, seconds = scores_of(), time.perf_counter() - t0
+        for r in range(len(runs)):
+            history[r].append({'epoch': epoch, 'lr': lr, 'loss': totals[r] / n, 'parts': {k: v / n for k, v in parts[r].items()},
+                               'val': scores[r], 'seconds': seconds / len(runs)})
+            if scores[r][metric] > best[r]['score']:
+                best[r] = {'score': scores[r][metric], 'epoch': epoch, 'state': copy.deepcopy(state(r))}
+                if out_dir is not None: save_checkpoint({'model': best[r]['state'], **extra}, out_dir/'best.pt')
         if out_dir is not None:
-            save_checkpoint({'model': model.state_dict(), 'optimizer': opt.state_dict(), 'epoch': epoch, 'history': history,
-                             'best': best, 'rng': torch.get_rng_state(), 'shuffle': shuffle.get_state(), 'data': data,
+            save_checkpoint({'model': model.state_dict(), 'optimizer': opt.state_dict(), 'epoch': epoch, 'history': history[0],
+                             'best': best[0], 'rng': torch.get_rng_state(), 'shuffle': shuffles[0].get_state(), 'data': data,
                              **extra}, out_dir/'last.pt')
-        if log: log(epoch_line(row, metric, best, recipe.epochs, (time.perf_counter() - t_start) / (epoch - start + 1)))
-        if on_epoch_end is not None: on_epoch_end(row)
-    if best['state'] is not None: model.load_state_dict(best['state'])
-    return history, best
+        if log: log(epoch_line(history[0][-1], metric, best[0], recipe.epochs, (time.perf_counter() - t_start) / (epoch - start + 1)))
+        for h in hooks: h.after_epoch(model, history[0][-1])
+        if on_epoch_end is not None: on_epoch_end(history[0][-1])
+    if seeds is not None: return history, best
+    if best[0]['state'] is not None: model.load_state_dict(best[0]['state'])
+    return history[0], best[0]
 
 # %% ../nbs/05_train.ipynb #4c7dce57
 class SegmentForward(torch.nn.Module):
@@ -252,12 +292,13 @@ class SegmentForward(torch.nn.Module):
     def __init__(self, model:HAN): super().__init__(); self.model = model
     def forward(self, *x): return self.model.forward_segments(*x)
 
-def batch_step(model:HAN, opt:torch.optim.Optimizer, x:tuple, y:Targets, loss:LossConfig, recipe:Recipe, bf16:bool=False):
+def batch_step(model:HAN, opt:torch.optim.Optimizer, x:tuple, y:Targets, loss:LossConfig, recipe:Recipe, bf16:bool=False,
+               hooks:tuple=()):
     "`step(indices)` of one process: `train_step` on those videos of the inputs `x` and targets `y`."
     pick = lambda idx: (tuple(t[idx] for t in x), Targets(*(None if t is None else t[idx] for t in y)))
-    return lambda idx: train_step(model, opt, *pick(idx), loss, recipe.clip, bf16)
+    return lambda idx: train_step(model, opt, *pick(idx), loss, recipe.clip, bf16, hooks=hooks, idx=idx)
 
-def _ddp_step(model, opt, x_train, y_train, loss, recipe, bf16):
+def _ddp_step(model, opt, x_train, y_train, loss, recipe, bf16, hooks=()):
     "`step(indices)` of a DDP run: this process's slice of the batch, weighted by its share; losses summed over processes."
     from torch.nn.parallel import DistributedDataParallel
     rank, size = world()
@@ -267,7 +308,7 @@ def _ddp_step(model, opt, x_train, y_train, loss, recipe, bf16):
         share = len(mine) * size / len(idx)
         if len(mine) == 0: mine = idx[:1]           # a short last batch: take part in the averaging with weight 0
         l, p = train_step(model, opt, tuple(x[mine] for x in x_train), Targets(*(None if t is None else t[mine] for t in y_train)),
-                          loss, recipe.clip, bf16, forward=net, weight=share)
+                          loss, recipe.clip, bf16, forward=net, weight=share, hooks=hooks, idx=mine)
         sums = torch.tensor([l, *p.values()], dtype=torch.float64, device=idx.device) * share / size
         dist.all_reduce(sums)
         return sums[0].item(), dict(zip(p, sums[1:].tolist()))
@@ -306,6 +347,7 @@ def fit(model:HAN,              # trained in place
         on_epoch_end=None,      # called as on_epoch_end(history_row) after each epoch's checkpoint
         info:dict|None=None,    # what the run is (`run_info`): recorded in best.pt, last.pt and scores.json
         log=None,               # log(line): the estimated time, then one line per epoch
+        hooks:tuple=(),         # `Hook`s: a method's way into the loop (each batch before its loss, each epoch)
        ) -> FitResult:
     "Train `model` with `loss` and `recipe`, keeping the weights with the best validation segment Type@AV."
     rank, size = world()
@@ -322,9 +364,9 @@ def fit(model:HAN,              # trained in place
     if log and size == 1:
         s = epoch_seconds(model, x_train, y_train, loss, recipe, val, x_val, bf16)
         log(f"about {duration(s)} per epoch: {recipe.epochs} epochs in about {duration(s * recipe.epochs)} (measured on a few batches)")
-    step = (_ddp_step if size > 1 else batch_step)(model, opt, x_train, y_train, loss, recipe, bf16)
+    step = (_ddp_step if size > 1 else batch_step)(model, opt, x_train, y_train, loss, recipe, bf16, hooks)
     history, best = fit_loop(model, opt, len(train), step, lambda: evaluate(model, val, x_val, bf16=bf16), recipe, 'seg_type',
-                             out_dir, resume, quiet or rank > 0, on_epoch_end, config, data, {'info': info}, log)
+                             out_dir, resume, quiet or rank > 0, on_epoch_end, config, data, {'info': info}, log, hooks)
     val_best = history[best['epoch'] - 1]['val'] if best['epoch'] else None
     result = FitResult(model, best['epoch'], val_best, evaluate(model, test, bf16=bf16) if test is not None else None, history)
     if out_dir is not None: write_scores(result, out_dir/'scores.json', config, info)
