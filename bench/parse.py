@@ -11,7 +11,8 @@ from common import timed   # first: sets up the offline hub before transformers 
 import torch
 
 from valor_nb.han import build_han
-from valor_nb.parse import RANDOM_EXTRACTORS, build_extractors, model_windows, parse, whole_seconds, write_parse
+from valor_nb.extract import RANDOM_EXTRACTORS, build_extractors
+from valor_nb.parse import model_windows, parse, whole_seconds, write_parse
 from valor_nb.teachers import build_offline_hub
 from valor_nb.testing import make_clip
 from valor_nb.video import decode_video

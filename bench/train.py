@@ -51,7 +51,7 @@ def straightforward_validation(model, split):
     model.eval()
     with torch.no_grad():
         outs = [reference_forward(model, *(split.features[k][i:i + 1] for k in model.input_kinds)) for i in range(len(split))]
-    vp = torch.cat([o.video_prob for o in outs]); fp = torch.cat([o.frame_prob for o in outs])
+    vp = torch.cat([o.video_prob for o in outs]); fp = torch.cat([o.segment_prob for o in outs])
     pa, pv = predictions(vp, fp[:, :, 0], fp[:, :, 1])
     return reference_scores(pa, pv, split.gt_a, split.gt_v)
 

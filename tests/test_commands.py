@@ -3,11 +3,11 @@ import contextlib, io
 
 import pytest
 
-from valor_nb.fetch import check_main, fetch_parser
-from valor_nb.labels import harvest_parser
-from valor_nb.parse import parse_parser
+from valor_nb.fetch import check_main, fetch_arguments
+from valor_nb.harvesting import harvest_arguments
+from valor_nb.parse import parse_arguments
 from valor_nb.reproduce import main as reproduce_main
-from valor_nb.train import train_parser
+from valor_nb.train import train_arguments
 
 
 def help_text(main) -> str:
@@ -17,7 +17,7 @@ def help_text(main) -> str:
     return out.getvalue()
 
 
-@pytest.mark.parametrize('parser', [fetch_parser, harvest_parser, parse_parser, train_parser])
+@pytest.mark.parametrize('parser', [fetch_arguments, harvest_arguments, parse_arguments, train_arguments])
 def test_every_option_has_help(parser):
     p = parser()
     missing = [a.option_strings or a.dest for a in p._actions if not a.help]

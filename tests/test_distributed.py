@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from valor_nb.labels import OUTPUTS
+from valor_nb.harvesting import OUTPUTS
 from valor_nb.testing import make_clip
 
 ENTRY = str(Path(__file__).with_name('torchrun_entry.py'))

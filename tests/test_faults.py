@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 import torch
 
-from valor_nb.data import HOST, atomic_write
+from valor_nb.core import HOST, atomic_write
 from valor_nb.parse import main as parse_main
 from valor_nb.reproduce import main as reproduce_main
 from valor_nb.train import main as train_main

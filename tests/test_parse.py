@@ -11,8 +11,10 @@ from matplotlib.image import imread
 from valor_nb.data import read_dense_gt
 from valor_nb.han import build_han, to_official_state_dict
 from valor_nb.metrics import avvp_scores
-from valor_nb.parse import (RANDOM_EXTRACTORS, build_parser, events_to_dense, load_model, main, parse, score_parse,
-                            timeline_events, whole_seconds, window_starts, write_parse)
+from valor_nb.extract import RANDOM_EXTRACTORS
+from valor_nb.infer import load_model
+from valor_nb.parse import (build_parser, events_to_dense, main, parse, score_parse, timeline_events, whole_seconds, window_starts,
+                            write_parse)
 from valor_nb.prompts import load_prompts
 from valor_nb.report import QUICK_SYNTH
 from valor_nb.synth import synth_llp
@@ -118,7 +120,7 @@ def test_stitching_is_the_mean_over_windows(videos, quick_kit):
     feats = [torch.from_numpy(extractors[k](grid, starts)) for k in model.input_kinds]
     total, count = np.zeros((25, 2, 25)), np.zeros(25)
     for w, s in enumerate(starts):                                             # each window alone, by hand
-        with torch.no_grad(): total[s:s + 10] += model(*(x[w:w + 1] for x in feats)).frame_prob[0].numpy()
+        with torch.no_grad(): total[s:s + 10] += model(*(x[w:w + 1] for x in feats)).segment_prob[0].numpy()
         count[s:s + 10] += 1
     assert count.tolist() == [1] * 5 + [2] * 15 + [1] * 5
     np.testing.assert_allclose(p.prob, total / count[:, None, None], atol=1e-5)
@@ -130,7 +132,7 @@ def test_short_clip_is_looped(videos, quick_kit):
     grid = whole_seconds(decode_video(videos/'four.mp4'))
     looped = replace(grid, frames=grid.frames[np.arange(80) % 32], wave=grid.wave[np.arange(480_000) % 192_000], seconds=10.0)
     x = [torch.from_numpy(extractors[k](looped, [0])) for k in model.input_kinds]
-    with torch.no_grad(): prob = model(*x).frame_prob[0].numpy()
+    with torch.no_grad(): prob = model(*x).segment_prob[0].numpy()
     expected = np.stack([prob[[t, t + 4, t + 8] if t < 2 else [t, t + 4]].mean(0) for t in range(4)])
     np.testing.assert_allclose(p.prob, expected, atol=1e-5)
 

@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from valor_nb.data import load_split, random_split, write_llp
-from valor_nb.han import read_torch_file
+from valor_nb.core import read_torch_file
 from valor_nb.teachers import ClapTeacher, build_offline_hub, read_clap_weights
 from valor_nb.train import main as valor_train
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from valor_nb.prompts import LLP_CLASSES
-from valor_nb.labels import OUTPUTS, main
+from valor_nb.harvesting import OUTPUTS, main
 from valor_nb.teachers import build_offline_hub
 from valor_nb.testing import frame_number, make_clip, register_tiny_clip
 from valor_nb.video import audio_segments, load_clip
@@ -141,7 +141,7 @@ def test_random_weights_need_no_set_up(clips, tmp_path):
     import os, subprocess, sys
     d, csv = clips
     env = {k: v for k, v in os.environ.items() if not k.startswith('HF_')} | {'HOME': str(tmp_path/'home')}
-    code = (f"from valor_nb.labels import main; main([{str(d)!r}, '--split-csv', {str(csv)!r}, '--out', {str(tmp_path/'out')!r}, "
+    code = (f"from valor_nb.harvesting import main; main([{str(d)!r}, '--split-csv', {str(csv)!r}, '--out', {str(tmp_path/'out')!r}, "
             f"'--random-weights', '--clip-model', 'ViT-B-32', '--quiet'])")
     r = subprocess.run([sys.executable, '-c', code], env=env, capture_output=True, text=True)
     assert r.returncode == 1 and '3 harvested' in r.stdout, r.stderr[-2000:]          # 1: the split's bad clips

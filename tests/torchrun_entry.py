@@ -29,5 +29,5 @@ if __name__ == '__main__':
         from valor_nb.teachers import build_offline_hub
         from valor_nb.testing import register_tiny_clip
         build_offline_hub(); register_tiny_clip(); register_tiny_clip('valor-tiny-clip-768', 768)   # 768: VALOR++'s input
-        from valor_nb import labels, parse
-        {'harvest': labels.main, 'parse': parse.main}[kind](args)
+        from valor_nb import harvesting, parse
+        {'harvest': harvesting.main, 'parse': parse.main}[kind](args)

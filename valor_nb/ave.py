@@ -13,7 +13,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from .data import FEATURE_SHAPES, check_id, load_arrays
-from .prompts import read_utf8
+from .core import read_utf8
 from .han import HANConfig, HANEncoder, Projections, to_segments
 from .labels import search_thresholds
 from .train import Recipe, fit_loop, make_optimizer, optimise
@@ -155,7 +155,7 @@ def fit_ave(model:AVEHAN, train:AVESplit, val:AVESplit, test:AVESplit|None=None,
     def step(idx):
         model.train()
         loss = ave_loss(model.forward_segments(*(t[idx] for t in xt)), event[idx], None if labels is None else tuple(l[idx] for l in labels))
-        optimise(model, opt, loss, recipe.clip)
+        optimise(model, opt, loss, recipe.grad_norm)
         return loss.item(), {}
     def accuracy(s, xs):
         model.eval()

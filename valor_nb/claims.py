@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .data import atomic_write
+from .core import atomic_write
 from .paper import TABLES, not_run
 
 # %% auto #0

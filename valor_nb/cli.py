@@ -7,20 +7,16 @@ from __future__ import annotations
 import argparse, functools, shlex, sys, tempfile
 from pathlib import Path
 
+from .core import one_line
+
 # %% auto #0
-__all__ = ['EXPECTED_ERRORS', 'UsageError', 'one_line', 'CommandParser', 'command', 'writable_folder', 'report_failures',
-           'duration', 'note']
+__all__ = ['EXPECTED_ERRORS', 'UsageError', 'CommandParser', 'command', 'writable_folder', 'report_failures', 'duration', 'note']
 
 # %% ../nbs/00a_cli.ipynb #aa9ae197
 class UsageError(Exception):
     "Arguments that cannot work: the command prints the message and exits with status 2."
 
 EXPECTED_ERRORS = (UsageError, ValueError, OSError)
-
-def one_line(e:BaseException) -> str:
-    "The first line of an error's message (its type name when it has none)."
-    lines = str(e).strip().splitlines()
-    return lines[0] if lines else type(e).__name__
 
 # %% ../nbs/00a_cli.ipynb #d7ffea6f
 class _ShowDefaults(argparse.HelpFormatter):

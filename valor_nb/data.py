@@ -4,23 +4,22 @@
 
 # %% ../nbs/01_data.ipynb #ae4f5ea5
 from __future__ import annotations
-import contextlib, csv, errno, hashlib, io, json, os, re, shutil, socket, time, warnings
+import csv, hashlib, io, json, os, re, time, warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from .cli import one_line
-from .prompts import LLP_PROMPTS, Prompts, read_utf8
+from .core import atomic_write, one_line, read_utf8
+from .prompts import LLP_PROMPTS, Prompts
 
 # %% auto #0
-__all__ = ['N_SEGMENTS', 'SPLIT_FILES', 'AUDIO_GT_FILES', 'VISUAL_GT_FILE', 'FEATURE_SHAPES', 'ID_PATTERN', 'NAME_MAX', 'HOST',
-           'STALE', 'CACHE_FOLDER', 'RACY_SECONDS', 'read_tsv', 'video_id', 'check_id', 'read_split', 'DataWarning',
-           'read_dense_gt', 'temporary_path', 'sweep_stale_tmp', 'write_error', 'write_together', 'atomic_write',
-           'save_npy', 'read_npy', 'load_arrays', 'cache_folder', 'packed_path', 'file_stamps', 'read_packed',
-           'write_packed', 'load_features', 'load_labels', 'LLPSplit', 'audio_gt_path', 'load_split', 'gt_rows',
-           'write_llp', 'random_split']
+__all__ = ['N_SEGMENTS', 'SPLIT_FILES', 'AUDIO_GT_FILES', 'VISUAL_GT_FILE', 'FEATURE_SHAPES', 'ID_PATTERN', 'CACHE_FOLDER',
+           'RACY_SECONDS', 'read_tsv', 'video_id', 'check_id', 'read_split', 'DataWarning', 'read_dense_gt', 'save_npy',
+           'read_npy', 'load_arrays', 'cache_folder', 'packed_path', 'file_stamps', 'read_packed', 'write_packed',
+           'load_features', 'load_labels', 'LLPSplit', 'audio_gt_path', 'load_split', 'gt_rows', 'write_llp',
+           'random_split']
 
 # %% ../nbs/01_data.ipynb #7290e1e9
 N_SEGMENTS = 10  # one-second segments per LLP video
@@ -118,73 +117,7 @@ def read_dense_gt(path:str|Path, # eval CSV: filename<TAB>onset<TAB>offset<TAB>e
                       f"{', ...' if len(empty) > 10 else ''}), as the official code drops them", DataWarning, stacklevel=2)
     return gt
 
-# %% ../nbs/01_data.ipynb #1ecd38d1
-NAME_MAX = 255   # bytes in a file name (ext4, xfs, btrfs, tmpfs)
-HOST = re.sub(r'[^A-Za-z0-9-]', '', socket.gethostname().split('.')[0])[:16] or 'host'
-STALE = re.compile(r'\..+\.(?P<pid>\d+)\.(?P<host>[A-Za-z0-9-]+)\.tmp')   # a temporary name of `temporary_path`
-
-def temporary_path(path:Path) -> Path:
-    "Where `atomic_write` writes `path` first: a hidden name beside it with this process and machine, within `NAME_MAX` bytes."
-    tail = f".{os.getpid()}.{HOST}.tmp"
-    name = f".{path.name}{tail}"
-    if len(os.fsencode(name)) > NAME_MAX: name = f".{hashlib.sha256(os.fsencode(path.name)).hexdigest()[:16]}{tail}"
-    return path.with_name(name)
-
-def _alive(pid:int) -> bool:
-    try: os.kill(pid, 0)
-    except ProcessLookupError: return False
-    except OSError: pass           # another user's process
-    return True
-
-def sweep_stale_tmp(folder:str|Path) -> list:
-    "Remove the temporary files in `folder` of `atomic_write`s whose process, on this machine, is gone; their paths."
-    gone = []
-    for f in Path(folder).glob('.*.tmp'):
-        m = STALE.fullmatch(f.name)
-        if m and m['host'] == HOST and f.is_file() and not _alive(int(m['pid'])):
-            f.unlink(missing_ok=True); gone.append(f)
-    return gone
-
-# %% ../nbs/01_data.ipynb #e6b79694
-_swept = set()   # the folders this process has swept of stale temporary files
-
-def write_error(path:Path, e:BaseException) -> OSError|None:
-    "The one-line error of a failed write of `path` that a full disk or a too long name explains; None for other failures."
-    if isinstance(e, OSError) and e.errno == errno.ENAMETOOLONG:
-        why = f"{path}: not written, its name has {len(os.fsencode(path.name))} bytes, more than a file name holds; shorten it"
-    elif (isinstance(e, OSError) and e.errno in (errno.ENOSPC, errno.EDQUOT)
-          or isinstance(e, RuntimeError) and any(s in str(e) for s in ('unexpected pos', 'file write failed'))):   # torch.save's words
-        try: free = f"{shutil.disk_usage(path.parent).free / 1e6:.1f} MB free there"
-        except OSError: free = 'free space unknown'
-        why = f"{path}: not written, the disk is full ({free}); free some space or write elsewhere"
-    else: return None
-    error = OSError(why)
-    error.errno = e.errno if isinstance(e, OSError) else errno.ENOSPC
-    return error
-
-def write_together(writers:dict) -> list:
-    "Write several files as one set: `writer(tmp)` for each path's temporary file, then every rename; on any failure none is renamed and every temporary file removed."
-    tmps = {Path(p): temporary_path(Path(p)) for p in writers}
-    long = [p for p in tmps if len(os.fsencode(p.name)) > NAME_MAX]     # told before anything is written
-    if long: raise write_error(long[0], OSError(errno.ENAMETOOLONG, 'File name too long'))
-    try:
-        for (path, tmp), write in zip(tmps.items(), writers.values()):
-            path.parent.mkdir(parents=True, exist_ok=True)
-            if path.parent not in _swept: sweep_stale_tmp(path.parent); _swept.add(path.parent)
-            write(tmp)
-        for path, tmp in tmps.items(): os.replace(tmp, path)
-    except BaseException as e:                        # Ctrl-C included
-        for tmp in tmps.values():
-            with contextlib.suppress(OSError): tmp.unlink()
-        error = write_error(path, e)
-        if error: raise error from e
-        raise
-    return list(tmps)
-
-def atomic_write(path:str|Path, write) -> Path:
-    "Call `write(tmp)` on a temporary file beside `path`, then rename it to `path`; on any failure the temporary file is removed."
-    return write_together({path: write})[0]
-
+# %% ../nbs/01_data.ipynb #fa238011
 def save_npy(path:str|Path, x:np.ndarray) -> Path:
     "Save `x` to `path` atomically."
     def write(tmp):

@@ -12,11 +12,11 @@ import torch
 import torch.distributed as dist
 
 from .cli import UsageError
-from .data import atomic_write
+from .core import atomic_write
 
 # %% auto #0
 __all__ = ['Shard', 'parse_shard', 'job_shard', 'shard_device', 'start_group', 'world', 'barrier', 'available_devices',
-           'resolve_device', 'merge_summaries', 'finish_job']
+           'resolve_device', 'merge_summaries', 'finish_job', 'add_job_arguments']
 
 # %% ../nbs/00b_dist.ipynb #6acbdb28
 @dataclass(frozen=True)
@@ -114,3 +114,12 @@ def finish_job(s:Shard, out:Path, name:str) -> Path|None:
     barrier()
     if s.launched and s.index != 0: return None
     return merge_summaries(out, name, s.count)
+
+# %% ../nbs/00b_dist.ipynb #0cbc4cb6
+def add_job_arguments(p, what:str='videos'):
+    "The options of a job over many `what` (device, share of the job, decoding processes, progress) on the argument parser `p`."
+    p.add_argument('--device', default='auto', help="'auto' (a GPU when there is one), 'cpu', 'cuda' or 'cuda:N' (under torchrun: each rank's own GPU)")
+    p.add_argument('--shard', help=f"i/n: this process takes {what} i, i+n, i+2n, ... (job arrays; under torchrun RANK/WORLD_SIZE decide)")
+    p.add_argument('--workers', type=int, default=0, help=f"processes decoding {what} ahead of the models (0: decode in this process)")
+    p.add_argument('--quiet', action='store_true', help='no progress bar')
+    return p

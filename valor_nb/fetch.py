@@ -8,14 +8,15 @@ import hashlib, json, os, shutil, urllib.request, zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from .cli import CommandParser, command, one_line, writable_folder
-from .data import AUDIO_GT_FILES, SPLIT_FILES, VISUAL_GT_FILE, atomic_write, read_split, video_id
+from .cli import CommandParser, command, writable_folder
+from .core import atomic_write, one_line
+from .data import AUDIO_GT_FILES, SPLIT_FILES, VISUAL_GT_FILE, read_split, video_id
 from .paper import NEEDS, TABLES, PaperRow, missing, not_run
 
 # %% auto #0
 __all__ = ['ASSETS', 'RENAMED', 'ANNOTATIONS_URL', 'ANNOTATION_MD5', 'AUDIO_2020_MD5', 'AUDIO_2020_ROWS', 'MANUAL_STEP', 'ITEMS',
            'OFFICIAL_FOLDERS', 'LOGIT_FOLDERS', 'OFFICIAL_CHECKPOINTS', 'Asset', 'audio_2020', 'sha256', 'place_file',
-           'unzip_into', 'hub_size', 'fetch_asset', 'fetch_annotations', 'fetch_parser', 'main', 'folder_pieces',
+           'unzip_into', 'hub_size', 'fetch_asset', 'fetch_annotations', 'fetch_arguments', 'main', 'folder_pieces',
            'row_verdict', 'check_data', 'can_run', 'format_check', 'check_main']
 
 # %% ../nbs/12_fetch.ipynb #afb0a6d5
@@ -151,7 +152,7 @@ def fetch_annotations(dest:Path, url:str|None=None) -> dict:
 # %% ../nbs/12_fetch.ipynb #86c676d4
 ITEMS = (*ASSETS, 'annotations')
 
-def fetch_parser() -> CommandParser:
+def fetch_arguments() -> CommandParser:
     p = CommandParser(prog='valor_fetch', description="Get VALOR's released features, labels, checkpoints, teacher weights and LLP's annotations into the official layout.")
     p.add_argument('dest', help='the folder to fill (created if needed): DEST/data, DEST/models, DEST/weights')
     p.add_argument('--only', nargs='+', choices=ITEMS, metavar='ITEM', help=f"fetch these only; default: all of {', '.join(ITEMS)}")
@@ -164,7 +165,7 @@ def _human(n): return 'size unknown: offline and not cached' if n is None else n
 @command('valor_fetch')
 def main(argv:list|None=None):
     "Entry point of `valor_fetch`."
-    a = fetch_parser().parse_args(argv)
+    a = fetch_arguments().parse_args(argv)
     dest, items = Path(a.dest), a.only or list(ITEMS)
     if a.dry_run:
         for key in items:

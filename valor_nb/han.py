@@ -4,7 +4,7 @@
 
 # %% ../nbs/03_han.ipynb #abbb17d9
 from __future__ import annotations
-import copy, pickle
+import copy
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from functools import lru_cache
@@ -15,15 +15,14 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from .cli import one_line
+from .core import check_state_dict, read_torch_file
 from .data import FEATURE_SHAPES
 
 # %% auto #0
 __all__ = ['HAN_PRESETS', 'OFFICIAL_NAMES', 'LAYER_NAMES', 'HANConfig', 'clap_tokens_to_segments_reference',
            'clap_pooling_matrix', 'to_segments', 'Projections', 'bernoulli_noise', 'noise_source', 'Dropout',
            'Attention', 'HANLayer', 'HANEncoder', 'HANOutput', 'MMILHeads', 'HAN', 'build_han', 'n_params',
-           'random_inputs', 'read_torch_file', 'check_state_dict', 'from_official_name', 'to_official_name',
-           'to_official_state_dict', 'load_valor_checkpoint']
+           'random_inputs', 'from_official_name', 'to_official_name', 'to_official_state_dict', 'load_valor_checkpoint']
 
 # %% ../nbs/03_han.ipynb #0176cbf1
 @dataclass(frozen=True)
@@ -161,8 +160,8 @@ class HANOutput(NamedTuple):
     video_prob: torch.Tensor   # (B, C) video-level probability
     a_prob: torch.Tensor       # (B, C) audio video-level probability
     v_prob: torch.Tensor       # (B, C) visual video-level probability
-    frame_prob: torch.Tensor   # (B, 10, 2, C) segment probability, modality 0 = audio
-    frame_logits: torch.Tensor # (B, 10, 2, C) segment logits, modality 0 = audio
+    segment_prob: torch.Tensor   # (B, 10, 2, C) segment probability, modality 0 = audio
+    segment_logits: torch.Tensor # (B, 10, 2, C) segment logits, modality 0 = audio
 
 class MMILHeads(nn.Module):
     "Segment logits plus temporal and modality attention, pooled into video-level probabilities."
@@ -224,30 +223,6 @@ def random_inputs(model:HAN, batch:int=2, seed:int=0) -> tuple:
     "Random inputs of the right shapes for `model` (examples, tests, benchmarks)."
     g = torch.Generator().manual_seed(seed)
     return tuple(torch.randn(batch, *FEATURE_SHAPES[k], generator=g) for k in model.input_kinds)
-
-# %% ../nbs/03_han.ipynb #bbc36f79
-def read_torch_file(path:str|Path, what:str='checkpoint'):
-    "The contents of an untrusted torch file (tensors and plain values only); a `ValueError` naming the file otherwise."
-    path = Path(path)
-    if not path.is_file(): raise FileNotFoundError(f"{path}: {what} not found")
-    if path.stat().st_size == 0: raise ValueError(f"{path}: an empty file (0 bytes), not a {what}")
-    try: return torch.load(path, map_location='cpu', weights_only=True)
-    except pickle.UnpicklingError as e:
-        if 'Weights only load failed' in str(e):
-            raise ValueError(f"{path}: refused: the {what} holds Python objects other than tensors and plain values, "
-                             f"which could run code when loaded") from None
-        raise ValueError(f"{path}: not a readable {what} (UnpicklingError: {one_line(e)})") from None
-    except EOFError: raise ValueError(f"{path}: ends early (a truncated copy?), not a readable {what}") from None
-    except Exception as e: raise ValueError(f"{path}: not a readable {what} ({type(e).__name__}: {one_line(e)})") from None
-
-def check_state_dict(sd, source:str|Path) -> dict:
-    "`sd` when it maps names to tensors with finite floating-point values; a `ValueError` naming `source` otherwise."
-    if not isinstance(sd, dict) or not sd: raise ValueError(f"{source}: expected a state_dict (names -> tensors), got {type(sd).__name__}")
-    odd = [k for k, v in sd.items() if not (isinstance(k, str) and isinstance(v, torch.Tensor))]
-    if odd: raise ValueError(f"{source}: expected a state_dict (names -> tensors); {odd[0]!r} is not a named tensor")
-    bad = [k for k, v in sd.items() if v.is_floating_point() and not torch.isfinite(v).all()]
-    if bad: raise ValueError(f"{source}: {len(bad)} tensor(s) hold NaN/inf values, first {bad[0]!r}")
-    return sd
 
 # %% ../nbs/03_han.ipynb #69cd19d9
 OFFICIAL_NAMES = {'fc_a.': 'proj.audio.', 'fc_v.': 'proj.visual2d.', 'fc_st.': 'proj.visual3d.', 'fc_fusion.': 'proj.fusion.',

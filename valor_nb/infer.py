@@ -11,8 +11,8 @@ from pathlib import Path
 import torch
 
 from .data import LLPSplit
-from .han import (HAN, HANConfig, HANOutput, HAN_PRESETS, check_state_dict, from_official_name, load_valor_checkpoint,
-                          read_torch_file)
+from .han import HAN, HANConfig, HANOutput, HAN_PRESETS, from_official_name, load_valor_checkpoint
+from .core import check_state_dict, read_torch_file
 from .metrics import avvp_scores, predictions
 
 # %% auto #0
@@ -43,7 +43,7 @@ def predict(model:HAN, inputs:tuple, batch_size:int=1024, bf16:bool=False) -> HA
 def score_outputs(out:HANOutput, split:LLPSplit, threshold:float=0.5) -> dict:
     "The ten AVVP numbers of a model's outputs `out` on every video of `split` (which must have dense ground truth)."
     if split.gt_a is None: raise ValueError(f"{split.source}: no dense ground truth to evaluate against")
-    pa, pv = predictions(out.video_prob, out.frame_prob[:, :, 0], out.frame_prob[:, :, 1], threshold)
+    pa, pv = predictions(out.video_prob, out.segment_prob[:, :, 0], out.segment_prob[:, :, 1], threshold)
     return avvp_scores(pa, pv, split.gt_a, split.gt_v)
 
 def evaluate(model:HAN, split:LLPSplit, inputs:tuple|None=None, threshold:float=0.5, **kw) -> dict:

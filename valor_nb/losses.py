@@ -81,7 +81,7 @@ def avvp_loss(out:HANOutput, t:Targets, cfg:LossConfig=LossConfig(),
     parts = {'video': bce(out.video_prob, t.weak, r)}
     dense = modality_labels(t, cfg.agnostic) if cfg.needs_labels else (None, None)
     for i, (m, term) in enumerate((('a', cfg.audio), ('v', cfg.visual))):
-        prob, logits = (out.a_prob, out.v_prob)[i], out.frame_logits[:, :, i]
+        prob, logits = (out.a_prob, out.v_prob)[i], out.segment_logits[:, :, i]
         if term == 'guided': parts[m] = bce(prob, smooth(t.weak, m), r)
         elif term == 'global': parts[m] = bce(prob, dense[i].amax(1), r)
         elif term == 'dense': parts[m] = F.binary_cross_entropy_with_logits(logits, dense[i], reduction=r)

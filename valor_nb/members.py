@@ -18,7 +18,7 @@ from .losses import LOSS_PRESETS, Targets, avvp_loss
 from .train import FitResult, SegmentForward, fit_loop, make_optimizer, seeded_han, split_targets
 
 # %% auto #0
-__all__ = ['Members', 'noise_plan', 'member_noise', 'clip_members_', 'members_step', 'train_members', 'weight_drift']
+__all__ = ['Members', 'noise_plan', 'member_noise', 'clip_grad_norms_', 'members_step', 'train_members', 'weight_drift']
 
 # %% ../nbs/05a_members.ipynb #7be023ae
 class Members(nn.Module):
@@ -69,11 +69,11 @@ def member_noise(members:Members, x:tuple, generators:list) -> list:
     return [torch.stack(d) for d in zip(*draws)]
 
 # %% ../nbs/05a_members.ipynb #372accbd
-def clip_members_(members:Members, clip:float) -> torch.Tensor:
-    "Clip each member's gradient norm to `clip` in place; returns the `M` norms before clipping."
+def clip_grad_norms_(members:Members, grad_norm:float) -> torch.Tensor:
+    "Clip each member's gradient norm to `grad_norm` in place; returns the `M` norms before clipping."
     grads = [p.grad for p in members.stacked if p.grad is not None]
     norms = torch.stack([g.reshape(members.n, -1).norm(dim=1) for g in grads]).norm(dim=0)
-    coef = (clip / (norms + 1e-6)).clamp(max=1.0)
+    coef = (grad_norm / (norms + 1e-6)).clamp(max=1.0)
     for g in grads: g.mul_(coef.reshape(-1, *[1] * (g.dim() - 1)))
     return norms
 
@@ -82,7 +82,7 @@ def _check_group(recipes, trains):
     if len({replace(r, seed=0) for r in recipes}) != 1: raise ValueError("members trained together share their recipe but for the seed")
     if len({len(t) for t in trains}) != 1: raise ValueError(f"members trained together need training splits of one size; got {[len(t) for t in trains]}")
 
-def members_step(net:Members, opt:torch.optim.Optimizer, xs:list, ys:list, losses:list, noise_gens:list, clip:float|None):
+def members_step(net:Members, opt:torch.optim.Optimizer, xs:list, ys:list, losses:list, noise_gens:list, grad_norm:float|None):
     "`step(indices)` of members trained together: `indices[m]` are member m's videos; one (loss, parts) per member."
     def step(idx):
         x = tuple(torch.stack([xs[m][k][idx[m]] for m in range(net.n)]) for k in range(3))
@@ -91,7 +91,7 @@ def members_step(net:Members, opt:torch.optim.Optimizer, xs:list, ys:list, losse
                 for m in range(net.n)]
         opt.zero_grad(set_to_none=True)
         sum(total for total, _ in each).backward()
-        if clip is not None: clip_members_(net, clip)
+        if grad_norm is not None: clip_grad_norms_(net, grad_norm)
         opt.step()
         return [(total.item(), {k: v.item() for k, v in p.items()}) for total, p in each]
     return step
@@ -112,7 +112,7 @@ def train_members(preset:str,        # one architecture for all members (a name 
     ys = [Targets(*on(split_targets(t, l))) for t, l in zip(trains, losses)]
     x_val, opt = on(model_inputs(models[0], val)), make_optimizer(net, recipes[0])
     noise_gens = [torch.Generator(device).manual_seed(r.seed) for r in recipes]   # what torch.manual_seed(seed) gives a lone run
-    step = members_step(net, opt, [inputs[id(t)] for t in trains], ys, losses, noise_gens, recipes[0].clip)
+    step = members_step(net, opt, [inputs[id(t)] for t in trains], ys, losses, noise_gens, recipes[0].grad_norm)
     def score():
         with torch.no_grad(): out = net(x_val)
         return [score_outputs(HANOutput(*(o[m].cpu() for o in out)), val) for m in range(net.n)]

@@ -19,13 +19,13 @@ def _numpy(x):
     return x.detach().cpu().numpy() if hasattr(x, 'detach') else np.asarray(x)
 
 def predictions(video_prob, # (videos, C) video-level probabilities
-                frame_prob_a, # (videos, T, C) audio segment probabilities
-                frame_prob_v, # (videos, T, C) visual segment probabilities
+                segment_prob_a, # (videos, T, C) audio segment probabilities
+                segment_prob_v, # (videos, T, C) visual segment probabilities
                 threshold:float=0.5, # a probability >= threshold is on
                ) -> tuple:
     "Boolean audio and visual predictions `(videos, T, C)`: segment prob >= threshold AND video prob >= threshold."
     o = _numpy(video_prob)[:, None, :] >= threshold
-    return (_numpy(frame_prob_a) >= threshold) & o, (_numpy(frame_prob_v) >= threshold) & o
+    return (_numpy(segment_prob_a) >= threshold) & o, (_numpy(segment_prob_v) >= threshold) & o
 
 # %% ../nbs/02_metrics.ipynb #3a48b457
 def as_binary(x, name:str='array', ndim:int=3) -> np.ndarray:

@@ -4,37 +4,34 @@
 
 # %% ../nbs/11_parse.ipynb #bda263e9
 from __future__ import annotations
-import json, os, sys, time
+import json, logging, os, sys, time
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
 import torch
-import torch.nn as nn
-import torch.nn.functional as F
 from tqdm import tqdm
 
-from .cli import CommandParser, UsageError, command, note, one_line, report_failures, writable_folder
-from .dist import finish_job, job_shard, resolve_device, start_group
-from .data import FEATURE_SHAPES, atomic_write, gt_rows, read_dense_gt, read_tsv, write_together
-from .han import HAN, HANConfig, HAN_PRESETS, build_han, check_state_dict, read_torch_file
+from .cli import CommandParser, UsageError, command, note, report_failures, writable_folder
+from .core import atomic_write, one_line, write_together
+from .dist import add_job_arguments, finish_job, job_shard, resolve_device, start_group
+from .data import FEATURE_SHAPES, gt_rows, read_dense_gt, read_tsv
+from .han import HAN, HANConfig, HAN_PRESETS, build_han
 from .infer import load_model, predict
 from .metrics import MAX_SEGMENTS, avvp_scores
 from .prompts import LLP_PROMPTS, Prompts, load_prompts
-from .teachers import ClapTeacher, ClipTeacher, use_offline_hub
+from .extract import BUILT_IN_KINDS, RANDOM_EXTRACTORS, WINDOW, build_extractors
+from .teachers import add_teacher_arguments, use_offline_hub
 from .video import FPS, SAMPLE_RATE, VIDEO_EXTENSIONS, Clip, ClipError, decode_video, prefetch, probe_video
 
 # %% auto #0
-__all__ = ['WINDOW', 'R21D_MEAN', 'R21D_STD', 'BUILT_IN_KINDS', 'RANDOM_EXTRACTORS', 'MODALITY_OF_STATE', 'STATES_OF_MODALITY',
-           'EVAL_COLUMNS', 'CJK_FONTS', 'whole_seconds', 'window_starts', 'model_windows', 'ClipFeatures',
-           'ClapFeatures', 'R21DFeatures', 'build_extractors', 'Parser', 'preset_name', 'parser_model', 'build_parser',
-           'stitch', 'Parse', 'parse', 'timeline_events', 'events_to_dense', 'eval_csv', 'timeline_fonts',
-           'timeline_figure', 'write_parse', 'utf8_text', 'score_parse', 'parse_parser', 'video_files', 'main']
+__all__ = ['MODALITY_OF_STATE', 'STATES_OF_MODALITY', 'EVAL_COLUMNS', 'CJK_FONTS', 'whole_seconds', 'window_starts',
+           'model_windows', 'Parser', 'preset_name', 'parser_model', 'build_parser', 'stitch', 'Parse', 'parse',
+           'timeline_events', 'events_to_dense', 'eval_csv', 'timeline_fonts', 'timeline_figure', 'write_parse',
+           'utf8_text', 'score_parse', 'parse_arguments', 'video_files', 'main']
 
 # %% ../nbs/11_parse.ipynb #c7fde042
-WINDOW = 10   # seconds per model input: the length of an LLP clip
-
 def whole_seconds(clip:Clip) -> Clip:
     "`clip` on a grid of `n = max(1, round(seconds))` seconds: `8n` to `8n + 2` frames (the last held), `48,000 n` samples (silence filled)."
     n = max(1, int(np.floor(clip.seconds + 0.5)))
@@ -62,98 +59,6 @@ def model_windows(clip:Clip, # on whole seconds (`whole_seconds`)
     looped = Clip(clip.path, clip.frames[np.arange(FPS * WINDOW) % (FPS * n)],
                   clip.wave[np.arange(SAMPLE_RATE * WINDOW) % (SAMPLE_RATE * n)], float(WINDOW), clip.has_audio)
     return looped, [0], (np.arange(WINDOW) % n)[None]
-
-# %% ../nbs/11_parse.ipynb #23cd7a61
-class ClipFeatures:
-    "The `clip` input: CLIP image embeddings of each window's 10 segment frames, `(windows, 10, D)`, one embedding per second."
-    def __init__(self, teacher:ClipTeacher, batch_size:int=32): self.teacher, self.batch_size = teacher, batch_size
-
-    def frames(self, clip:Clip, starts:list) -> np.ndarray:
-        "Frame index `(windows, 10)` of each window position: `round(linspace(8s, e, 10))`, a second's frame chosen by the first window showing it."
-        ends = [FPS * (s + WINDOW) - 1 if s + WINDOW < clip.seconds else len(clip.frames) - 1 for s in starts]
-        idx = np.stack([np.round(np.linspace(FPS * s, e, WINDOW)).astype(int) for s, e in zip(starts, ends)])
-        second_of = np.asarray(starts)[:, None] + np.arange(WINDOW)
-        seconds, first = np.unique(second_of.ravel(), return_index=True)      # window-major: the first window wins
-        return idx.ravel()[first][np.searchsorted(seconds, second_of)]
-
-    def __call__(self, clip:Clip, starts:list) -> np.ndarray:
-        idx = self.frames(clip, starts)
-        frames, where = np.unique(idx, return_inverse=True)                    # each second's frame embedded once
-        emb = np.concatenate([self.teacher(clip.frames[frames[i:i + self.batch_size]])[0]
-                              for i in range(0, len(frames), self.batch_size)])
-        return emb[where.reshape(idx.shape)]
-
-# %% ../nbs/11_parse.ipynb #f91b44b8
-class ClapFeatures:
-    "The `clap` input: the CLAP token map of each window's 10 s of audio, `(windows, 64, 768)`."
-    def __init__(self, teacher:ClapTeacher, batch_size:int=8): self.teacher, self.batch_size = teacher, batch_size
-
-    def __call__(self, clip:Clip, starts:list) -> np.ndarray:
-        waves = [clip.wave[SAMPLE_RATE * s:SAMPLE_RATE * (s + WINDOW)] for s in starts]
-        return np.concatenate([self.teacher.token_maps(waves[i:i + self.batch_size])
-                               for i in range(0, len(waves), self.batch_size)])
-
-# %% ../nbs/11_parse.ipynb #9a41cccb
-R21D_MEAN, R21D_STD = (0.43216, 0.394666, 0.37645), (0.22803, 0.22145, 0.216989)
-
-class R21DFeatures:
-    "The `r2plus1d_18` input: torchvision's R(2+1)D-18 without its classifier on each second's 8 frames, `(windows, 10, 512)`."
-    def __init__(self, weights:str|None='kinetics', # 'kinetics' (torchvision's download), a local state_dict file; None: random
-                 device:str='cpu', batch_size:int=16):
-        from torchvision.models.video import R2Plus1D_18_Weights, r2plus1d_18
-        download = weights == 'kinetics'
-        try: self.model = r2plus1d_18(weights=R2Plus1D_18_Weights.KINETICS400_V1 if download else None)
-        except Exception as e: raise FileNotFoundError(f"R(2+1)D Kinetics-400 weights could not be downloaded by torchvision "
-                                                       f"({type(e).__name__}); give a local state_dict file (--r21d-weights PATH), "
-                                                       f"or --random-weights for a demo") from None
-        self.model.fc = nn.Identity()
-        if weights is not None and not download:
-            state = check_state_dict(read_torch_file(weights, 'R(2+1)D weights'), weights)
-            try: self.model.load_state_dict({k: v for k, v in state.items() if not k.startswith('fc.')})
-            except RuntimeError as e: raise ValueError(f"{weights}: not an r2plus1d_18 state_dict ({' '.join(str(e).split())[:300]})") from None
-        self.model.eval().to(device)
-        self.device, self.batch_size = device, batch_size
-        self.mean, self.std = (torch.tensor(x, device=device).view(1, 3, 1, 1, 1) for x in (R21D_MEAN, R21D_STD))
-
-    def preprocess(self, frames:np.ndarray) -> torch.Tensor:
-        "uint8 frames `(8k, H, W, 3)` -> `(k, 3, 8, 112, 112)`: resize, scale to [0, 1], normalise."
-        x = torch.from_numpy(np.ascontiguousarray(frames)).to(self.device).permute(0, 3, 1, 2).float() / 255
-        x = F.interpolate(x, size=(112, 112), mode='bilinear', align_corners=False, antialias=True)
-        x = x.reshape(-1, FPS, 3, 112, 112).transpose(1, 2)
-        return (x - self.mean) / self.std
-
-    @torch.no_grad()
-    def per_second(self, frames:np.ndarray) -> np.ndarray:
-        "One feature per second of 8-fps frames `(8n, H, W, 3)`: `(n, 512)`."
-        step = FPS * self.batch_size
-        return np.concatenate([self.model(self.preprocess(frames[i:i + step])).float().cpu().numpy()
-                               for i in range(0, len(frames), step)])
-
-    def __call__(self, clip:Clip, starts:list) -> np.ndarray:
-        return self.per_second(clip.frames[:FPS * int(clip.seconds)])[np.asarray(starts)[:, None] + np.arange(WINDOW)]
-
-# %% ../nbs/11_parse.ipynb #9c9d00c6
-BUILT_IN_KINDS = ('clip', 'clap', 'r2plus1d_18')
-
-def build_extractors(kinds:tuple,               # the feature kinds wanted, e.g. `model.input_kinds`
-                     prompts:Prompts=LLP_PROMPTS,
-                     clip_model:str='ViT-L-14', clip_weights:str|None='openai',
-                     clap_weights:str|None='download', r21d_weights:str|None='kinetics',
-                     device:str='cpu',
-                     precision:str='fp32') -> dict:     # the teachers' autocast ('bf16', or 'fp16' on a GPU)
-    "Feature kind -> extractor, for each of `kinds`; a `None` weights argument makes that extractor random."
-    unknown = [k for k in kinds if k not in BUILT_IN_KINDS]
-    if unknown:
-        raise ValueError(f"no built-in extractor for {unknown}: VGGish audio and ResNet-152 frame features are LLP's pre-extracted "
-                         f"inputs of the han/valor/valor+ presets and VGGish is not in valor_nb's dependencies; parse raw video with "
-                         f"the valor++ preset (built-in: {', '.join(BUILT_IN_KINDS)}), or pass your own extractors to `parse`")
-    out = {}
-    if 'clip' in kinds: out['clip'] = ClipFeatures(ClipTeacher(prompts, clip_model, clip_weights, device, precision=precision))
-    if 'clap' in kinds: out['clap'] = ClapFeatures(ClapTeacher(prompts, clap_weights, device=device, precision=precision))
-    if 'r2plus1d_18' in kinds: out['r2plus1d_18'] = R21DFeatures(r21d_weights, device)
-    return out
-
-RANDOM_EXTRACTORS = dict(clip_weights=None, clap_weights=None, r21d_weights=None)   # `build_extractors(kinds, **RANDOM_EXTRACTORS)`: demos
 
 # %% ../nbs/11_parse.ipynb #bc0da325
 class Parser(NamedTuple):
@@ -262,9 +167,9 @@ def parse(video:str|Path|Clip, # a video file (any length, any container PyAV re
         inputs.append(torch.from_numpy(x))
     out = predict(model, model.segment_inputs(*inputs))
     n = int(grid.seconds)
-    video_prob = np.broadcast_to(out.video_prob.numpy()[:, None], out.frame_prob.shape[:2] + out.video_prob.shape[1:])
+    video_prob = np.broadcast_to(out.video_prob.numpy()[:, None], out.segment_prob.shape[:2] + out.video_prob.shape[1:])
     return Parse(Path(clip.path).stem, str(clip.path), clip.seconds, clip.has_audio, prompts,
-                 stitch(out.frame_prob.numpy(), second_of, n), stitch(video_prob, second_of, n), starts, n < WINDOW, threshold)
+                 stitch(out.segment_prob.numpy(), second_of, n), stitch(video_prob, second_of, n), starts, n < WINDOW, threshold)
 
 # %% ../nbs/11_parse.ipynb #c9021cb1
 MODALITY_OF_STATE = {1: 'audio', 2: 'visual', 3: 'audio-visual'}
@@ -303,10 +208,13 @@ CJK_FONTS = ('Noto Sans CJK JP', 'Noto Sans CJK SC', 'Source Han Sans SC', 'WenQ
              'Droid Sans Fallback', 'IPAexGothic', 'IPAGothic', 'Microsoft YaHei', 'SimHei', 'PingFang SC',
              'Hiragino Sans', 'Malgun Gothic', 'Arial Unicode MS')
 
+def _one_weight(record): return 'Failed to find font weight' not in record.getMessage()   # CJK fonts often have one weight
+
 def timeline_fonts() -> list:
     "The font families of the timeline's names: matplotlib's default, then every installed font of `CJK_FONTS`."
     from matplotlib import font_manager, rcParams
     installed = {f.name for f in font_manager.fontManager.ttflist}
+    logging.getLogger('matplotlib.font_manager').addFilter(_one_weight)   # (added once: a logger keeps one of each filter)
     return [*rcParams['font.family'], *(f for f in CJK_FONTS if f in installed)]
 
 # %% ../nbs/11_parse.ipynb #b1da88b5
@@ -385,24 +293,17 @@ def score_parse(prefix:str|Path,   # a written parse without suffix: OUT/NAME
     return avvp_scores(*pred, *gt)
 
 # %% ../nbs/11_parse.ipynb #3e1445c2
-def parse_parser() -> CommandParser:
+def parse_arguments() -> CommandParser:
     p = CommandParser(prog='valor_parse', description='Parse videos into audio and visual event timelines with a trained HAN.')
     p.add_argument('videos', nargs='+', metavar='VIDEO', help='video files or folders of them')
     p.add_argument('--out', required=True, help='output folder: NAME.json, NAME_audio.csv, NAME_visual.csv, NAME.png per video')
     p.add_argument('--checkpoint', help='best.pt / last.pt of valor_train, or an official VALOR checkpoint_best.pt')
     p.add_argument('--preset', choices=list(HAN_PRESETS), help="the architecture of a checkpoint that does not record it "
                    "(valor_train's do; an official one is recognised by its shapes); without --checkpoint: valor++")
-    p.add_argument('--clip-model', default='ViT-L-14', help='open_clip architecture of the CLIP feature extractor'); p.add_argument('--clip-weights', default='openai', help="'openai' (download) or a local file")
-    p.add_argument('--clap-weights', help="local laion_clap fusion checkpoint (630k-fusion-best.pt), or 'download' (laion_clap fetches it)")
     p.add_argument('--r21d-weights', default='kinetics', help="'kinetics' (torchvision download) or a local state_dict file")
-    p.add_argument('--random-weights', action='store_true', help='random extractors, and a random model without --checkpoint (demos, tests)')
-    p.add_argument('--classes', help='class/caption/threshold TSV (default: Table 5)')
-    p.add_argument('--threshold', type=float, default=0.5, help='segment probability above which an event is on'); p.add_argument('--hop', type=int, default=5, help='seconds between window starts (1..10)')
-    p.add_argument('--precision', default='fp32', choices=['fp32', 'bf16', 'fp16'], help="CLIP's and CLAP's autocast (fp16: GPU only)")
-    p.add_argument('--workers', type=int, default=0, help='processes decoding videos ahead of the models (0: decode in this process)')
-    p.add_argument('--shard', help='i/n: this process parses videos i, i+n, ... of the list (job arrays; under torchrun RANK/WORLD_SIZE decide)')
-    p.add_argument('--device', default='auto', help="'auto' (a GPU when there is one), 'cpu', 'cuda' or 'cuda:N' (under torchrun: each rank's own GPU)")
-    p.add_argument('--quiet', action='store_true', help='no progress bar')
+    add_teacher_arguments(p); add_job_arguments(p, 'videos')   # random weights: a random model too without --checkpoint
+    p.add_argument('--threshold', type=float, default=0.5, help='segment probability above which an event is on')
+    p.add_argument('--hop', type=int, default=5, help='seconds between window starts (1..10)')
     return p
 
 def video_files(items:list) -> list:
@@ -420,7 +321,7 @@ def video_files(items:list) -> list:
 @command('valor_parse')
 def main(argv:list|None=None):
     "Entry point of `valor_parse`: exit status 0 when every video is parsed, 1 when some could not be decoded or written."
-    a = parse_parser().parse_args(argv)
+    a = parse_arguments().parse_args(argv)
     if a.checkpoint is None and not a.random_weights: raise UsageError('give --checkpoint (or --random-weights for a demo)')
     if not 1 <= a.hop <= WINDOW: raise UsageError(f"--hop must be 1..{WINDOW} seconds, got {a.hop}")
     if a.workers < 0: raise UsageError(f"--workers must be 0 or more, got {a.workers}")

@@ -10,9 +10,11 @@ from pathlib import Path
 
 import numpy as np
 
+from .core import atomic_write, read_utf8
+
 # %% auto #0
-__all__ = ['LLP_PROMPTS_TSV', 'PROMPT_COLUMNS', 'LLP_PROMPTS', 'LLP_CLASSES', 'Prompts', 'read_utf8', 'parse_prompts',
-           'load_prompts', 'prompts_tsv', 'save_prompts', 'harvest']
+__all__ = ['LLP_PROMPTS_TSV', 'PROMPT_COLUMNS', 'LLP_PROMPTS', 'LLP_CLASSES', 'Prompts', 'parse_prompts', 'load_prompts',
+           'prompts_tsv', 'save_prompts']
 
 # %% ../nbs/00_prompts.ipynb #462539a4
 LLP_PROMPTS_TSV = """\
@@ -70,14 +72,6 @@ class Prompts:
     def _index(self): return {c: i for i, c in enumerate(self.classes)}
 
 # %% ../nbs/00_prompts.ipynb #ef57c218
-def read_utf8(path:str|Path) -> str:
-    "The text of a user's file: UTF-8, a leading byte-order mark dropped; a `ValueError` naming the file and line otherwise."
-    data = Path(path).read_bytes()
-    try: return data.decode('utf-8-sig')
-    except UnicodeDecodeError as e:
-        line = data[:e.start].count(b'\n') + 1
-        raise ValueError(f"{path}, line {line}: not UTF-8 text (byte {e.start}); save the file as UTF-8") from None
-
 def _threshold(text, where):
     if text.strip() == '': return math.nan
     try: x = float(text)
@@ -129,17 +123,5 @@ def prompts_tsv(p:Prompts) -> str:
     return '\n'.join(lines) + '\n'
 
 def save_prompts(p:Prompts, path:str|Path) -> Path:
-    "Write `p` to `path` atomically (temporary file, then rename)."
-    path = Path(path)
-    tmp = path.with_name(path.name + '.tmp')
-    tmp.write_text(prompts_tsv(p), encoding='utf-8')
-    tmp.replace(path)
-    return path
-
-# %% ../nbs/00_prompts.ipynb #431ce78a
-def harvest(weak:np.ndarray,   # (videos, C) 0/1 weak labels
-            logits:np.ndarray, # (videos, T, C) teacher logits of one modality
-            theta:np.ndarray,  # (C,) thresholds of that teacher (theta_clap or theta_clip)
-           ) -> np.ndarray:
-    "Harvested segment labels `(videos, T, C)` uint8: `weak AND (logits > theta)`."
-    return ((np.asarray(weak)[:, None, :] > 0) & (np.asarray(logits) > np.asarray(theta))).astype(np.uint8)
+    "Write `p` to `path` atomically (`atomic_write`)."
+    return atomic_write(path, lambda tmp: tmp.write_text(prompts_tsv(p), encoding='utf-8'))

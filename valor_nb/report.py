@@ -4,32 +4,27 @@
 
 # %% ../nbs/08_report.ipynb #cee6c9bc
 from __future__ import annotations
-import hashlib, json
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import torch
 
-import valor_nb
-from .cli import one_line
-from .data import N_SEGMENTS, LLPSplit, atomic_write, load_arrays, load_labels, load_split, video_id, write_together
-from .han import HAN_PRESETS, read_torch_file
-from .infer import evaluate, model_inputs, predict
-from .losses import LOSS_PRESETS, LossConfig
-from .members import train_members
+from .core import write_together
+from .data import N_SEGMENTS, LLPSplit, load_arrays, load_labels, load_split, video_id
+from .infer import evaluate
+from .losses import LossConfig
 from .metrics import AVVP_KEYS, metric_name
 from .paper import TABLES, PaperRow, PaperTable, held, missing, not_run
+from .runs import train_runs
 from .synth import SynthConfig, synth_llp
-from .train import RECIPES, FitResult, Recipe, seeded_han, synthetic_recipe, train_model
+from .train import RECIPES, Recipe, synthetic_recipe
 
 # %% auto #0
-__all__ = ['QUICK_SYNTH', 'DEFAULT_SEEDS', 'QUICK_HAN', 'RUN_CACHE', 'NotRun', 'ReportData', 'row_status', 'report_data',
-           'report_recipe', 'ReportOutput', 'report_output', 'ReportSetup', 'report_setup', 'array_digest',
-           'code_digest', 'run_key', 'state_digest', 'save_run', 'train_runs', 'run_row', 'summarize', 'seed_runs',
-           'han_labels', 'compare', 'to_markdown', 'table_writers', 'write_frame', 'paired_differences', 'chart',
-           'png_writer', 'report_table']
+__all__ = ['QUICK_SYNTH', 'DEFAULT_SEEDS', 'QUICK_HAN', 'NotRun', 'ReportData', 'row_status', 'report_data', 'report_recipe',
+           'ReportOutput', 'report_output', 'ReportSetup', 'report_setup', 'run_row', 'summarize', 'seed_runs',
+           'compare', 'to_markdown', 'table_writers', 'write_frame', 'paired_differences', 'chart', 'png_writer',
+           'report_table']
 
 # %% ../nbs/08_report.ipynb #6871cb8c
 @dataclass(frozen=True)
@@ -146,90 +141,6 @@ def report_setup(llp_dir:str|None=None, # None: the synthetic LLP
     return ReportSetup(replace(data, source=out.describe(data.source)), QUICK_HAN if quick else None,
                        2 if quick and epochs is None else epochs, out)
 
-# %% ../nbs/08_report.ipynb #79f983d6
-RUN_CACHE = 'runs/cache'      # relative to where the reports run (the repository root)
-_digests = {}
-
-def array_digest(x) -> str:
-    "A hash of an array's dtype, shape and bytes, remembered per array object (large features are hashed once; arrays are not changed in place)."
-    if x is None: return 'none'
-    if id(x) not in _digests:
-        t = torch.as_tensor(x).contiguous().cpu()
-        h = hashlib.sha256(f"{t.dtype} {tuple(t.shape)}".encode())
-        h.update(memoryview(t.view(torch.uint8).numpy() if t.dtype == torch.bool else t.numpy()).cast('B'))
-        _digests[id(x)] = (x, h.hexdigest()[:20])       # the array is kept so that its id is not reused
-    return _digests[id(x)][1]
-
-def code_digest(package:Path|None=None) -> str:
-    "A hash of every source file of the package (default: valor_nb's): any change to any module is a new code version."
-    h = hashlib.sha256()
-    for f in sorted((package or Path(valor_nb.__file__).parent).glob('*.py')): h.update(f.name.encode() + b'\0' + f.read_bytes())
-    return h.hexdigest()[:20]
-
-# %% ../nbs/08_report.ipynb #7add3eda
-def run_key(preset:str, train:LLPSplit, val:LLPSplit, loss:LossConfig, recipe:Recipe, han_overrides:dict|None, together:bool) -> str:
-    "The run cache's key of one training run: a hash of everything its result depends on."
-    cfg = replace(HAN_PRESETS[preset], n_classes=len(train.prompts), **(han_overrides or {}))
-    kinds = (cfg.audio, cfg.visual2d, cfg.visual3d)
-    arrays = lambda s, extra: [array_digest(s.features.get(k)) for k in kinds] + [array_digest(a) for a in extra]
-    what = {'han': asdict(cfg), 'loss': asdict(loss), 'recipe': asdict(recipe), 'together': together, 'torch': torch.__version__,
-            'code': code_digest(),
-            'train': [hashlib.sha256('\n'.join(train.names).encode()).hexdigest()[:20]] + arrays(train, [train.weak] +
-                     [train.labels.get(m) if loss.needs_labels else None for m in 'av'] + [train.teachers.get(m) if loss.needs_teacher else None for m in 'av']),
-            'val': [hashlib.sha256('\n'.join(val.names).encode()).hexdigest()[:20]] + arrays(val, [val.weak, val.gt_a, val.gt_v])}
-    return hashlib.sha256(json.dumps(what, sort_keys=True, default=str).encode()).hexdigest()[:32]
-
-# %% ../nbs/08_report.ipynb #a528023e
-def state_digest(state:dict) -> str:
-    "A hash of a state dict's names, dtypes, shapes and bytes: what a cache entry's content is checked against."
-    h = hashlib.sha256()
-    for k, v in sorted(state.items()):
-        t = v.detach().contiguous().cpu()
-        h.update(f"{k} {t.dtype} {tuple(t.shape)}".encode())
-        h.update(memoryview(t.view(torch.uint8).numpy() if t.dtype == torch.bool else t.numpy()).cast('B'))
-    return h.hexdigest()[:32]
-
-def _read_run(path:Path|None, build, log=None) -> FitResult|None:
-    "The cached result at `path` in the model `build()` makes; None when absent, unreadable or not what was written."
-    if path is None or not path.is_file(): return None
-    try:
-        ck = read_torch_file(path, 'run cache entry')
-        if ck.get('sha256') != state_digest(ck['state']): raise ValueError('its content does not match its checksum')
-        model = build()
-        model.load_state_dict(ck['state'])
-        return FitResult(model.eval(), ck['best_epoch'], ck['val'], None, ck['history'])
-    except (ValueError, KeyError, TypeError, RuntimeError, AttributeError) as e:
-        if log: log(f"{path}: damaged run cache entry ({one_line(e)}): trained again")
-        return None
-
-def save_run(r:FitResult, path:Path) -> Path:
-    "A run's best weights (with their checksum), best epoch, validation numbers and history, written atomically."
-    path.parent.mkdir(parents=True, exist_ok=True)
-    state = {k: v.detach().cpu() for k, v in r.model.state_dict().items()}
-    entry = {'state': state, 'sha256': state_digest(state), 'best_epoch': r.best_epoch, 'val': r.val, 'history': r.history}
-    return atomic_write(path, lambda p: torch.save(entry, p))
-
-# %% ../nbs/08_report.ipynb #46340fea
-def train_runs(preset:str,                   # one architecture (a name of HAN_PRESETS)
-               runs:list,                    # one (train split, loss name or LossConfig, Recipe) per run
-               val:LLPSplit,                 # selects each run's best epoch
-               han_overrides:dict|None=None, device:str='cpu',
-               together:bool|None=None,      # train the missing runs as one batched model; None: on a GPU only
-               cache_dir:str|Path|None=RUN_CACHE, # None: no cache
-               log=print) -> list:
-    "One `FitResult` per run: read from the run cache where it is there (and intact), else trained (and cached)."
-    together = str(device).startswith('cuda') if together is None else together
-    runs = [(t, LOSS_PRESETS[l] if isinstance(l, str) else l, r) for t, l, r in runs]
-    paths = [Path(cache_dir)/f"{run_key(preset, t, val, l, r, han_overrides, together)}.pt" if cache_dir else None for t, l, r in runs]
-    out = [_read_run(p, lambda: seeded_han(preset, r, len(t.prompts), device, han_overrides), log) for p, (t, _, r) in zip(paths, runs)]
-    todo = [i for i, o in enumerate(out) if o is None]
-    if together and todo: fresh = train_members(preset, [runs[i] for i in todo], val, device, han_overrides)
-    else: fresh = [train_model(preset, runs[i][0], val, None, runs[i][1], runs[i][2], device, han_overrides, quiet=True) for i in todo]
-    for i, r in zip(todo, fresh):
-        out[i] = r
-        if paths[i]: save_run(r, paths[i])
-    return out
-
 # %% ../nbs/08_report.ipynb #2f4701ed
 def run_row(data:ReportData, preset:str, loss:LossConfig|str, seeds=(0, 1, 2), epochs:int|None=None, split:str='val',
             train:LLPSplit|None=None, han_overrides:dict|None=None, keep_models:bool=False, **train_kw) -> list:
@@ -252,13 +163,6 @@ def seed_runs(rows:dict, keys=AVVP_KEYS) -> pd.DataFrame:
     "Every run of `rows` (name -> one score dict per seed, in seed order) in long form: row, seed, metric, value."
     return pd.DataFrame([{'row': name, 'seed': i, 'metric': k, 'value': round(float(s[k]), 4)}
                          for name, runs in rows.items() for i, s in enumerate(runs) for k in keys])
-
-# %% ../nbs/08_report.ipynb #1d032479
-def han_labels(model, split:LLPSplit, threshold:float=0.5) -> dict:
-    "Dense labels `{'a', 'v'}` `(videos, 10, C)` from a trained model: weak AND segment probability >= threshold."
-    out = predict(model, model_inputs(model, split))
-    weak = torch.as_tensor(split.weak, dtype=torch.bool)[:, None, :]
-    return {m: ((out.frame_prob[:, :, i] >= threshold) & weak).float() for i, m in enumerate('av')}
 
 # %% ../nbs/08_report.ipynb #68fe5660
 def compare(runs:dict,          # row key -> one score dict per seed, or NotRun

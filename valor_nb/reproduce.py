@@ -11,18 +11,16 @@ import pandas as pd
 
 from .claims import counts_line, ledger_counts
 from .cli import CommandParser, command, writable_folder
-from .data import atomic_write
-from .prompts import read_utf8
+from .core import atomic_write, read_utf8
 from .metrics import metric_name
+from .paper import REPORTS
 from .report import report_output
 
 # %% auto #0
-__all__ = ['REPORTS', 'OFFICIAL_PARAMS', 'ROOTED', 'ReportFailed', 'run_report', 'summary', 'source_tag', 'output_folders',
-           'reproduce', 'claims_summary', 'declared_parameters', 'check_params', 'read_params', 'main']
+__all__ = ['OFFICIAL_PARAMS', 'ROOTED', 'ReportFailed', 'run_report', 'summary', 'source_tag', 'output_folders', 'reproduce',
+           'claims_summary', 'declared_parameters', 'check_params', 'read_params', 'main']
 
-# %% ../nbs/09_reproduce.ipynb #fdd418c3
-REPORTS = ('fidelity', 'thresholds', 'labelers', 'ablation', 'benchmark', 'classwise', 'pld', 'qualitative', 'ave', 'claims')
-
+# %% ../nbs/09_reproduce.ipynb #3ce40ca3
 class ReportFailed(RuntimeError):
     "A report notebook failed; the message names it and keeps its executed copy."
 
@@ -39,6 +37,7 @@ def _ipc_kernel_manager(sockets:Path): # a private folder for the socket files
             await super()._async_launch_kernel(kernel_cmd, **{**kw, 'stderr': subprocess.DEVNULL})
     return IPCKernelManager
 
+# %% ../nbs/09_reproduce.ipynb #02a6e62e
 def run_report(name:str, params:dict, nbs_dir:str|Path='nbs', runs_dir:str|Path='runs/notebooks', kernel:str='python3') -> Path:
     "Execute `nbs_dir/<name>.ipynb` with the parameters it declares from `params`; the executed copy goes to `runs_dir`."
     import papermill as pm

@@ -12,7 +12,8 @@ import torch
 
 from .data import FEATURE_SHAPES, N_SEGMENTS, LLPSplit
 from .metrics import avvp_scores, label_fidelity, weak_as_dense
-from .prompts import LLP_PROMPTS, harvest
+from .labels import harvest
+from .prompts import LLP_PROMPTS
 
 # %% auto #0
 __all__ = ['TRAIN_CLASS_COUNTS', 'EVAL_CLASS_COUNTS', 'LABELS_PER_VIDEO', 'MODALITY_MIX', 'EVENT_LENGTH', 'RUNS', 'OUTSIDE_WEAK',

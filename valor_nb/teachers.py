@@ -4,22 +4,20 @@
 
 # %% ../nbs/07_teachers.ipynb #e0254f86
 from __future__ import annotations
-import hashlib, json, os
+import hashlib, json, logging, os
 from pathlib import Path
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .cli import one_line
-from .han import check_state_dict, read_torch_file
+from .core import check_state_dict, one_line, read_torch_file
 from .prompts import LLP_PROMPTS, Prompts
-
 
 # %% auto #0
 __all__ = ['PRECISIONS', 'CLAP_WEIGHTS_HUB', 'clip_state_dict_from_transformers', 'create_clip', 'autocast', 'ClipTeacher',
            'clap_token_grid', 'clap_weights_file', 'read_clap_weights', 'quiet_clap_dependencies', 'ClapTeacher',
-           'use_offline_hub', 'build_offline_hub']
+           'use_offline_hub', 'build_offline_hub', 'add_teacher_arguments']
 
 # %% ../nbs/07_teachers.ipynb #2764c1c9
 def clip_state_dict_from_transformers(sd:dict) -> dict:
@@ -70,7 +68,9 @@ def create_clip(model:str='ViT-L-14', # an open_clip model name (or a config reg
     fix = "give a local weights file (--clip-weights PATH; `valor_fetch DEST --only clip-weights` gets OpenAI's), or --random-weights for a demo"
     if weights not in (None, 'openai') and not Path(weights).exists(): raise FileNotFoundError(f"{weights}: CLIP weights not found; {fix}")
     hf = _transformers_weights(Path(weights)) if weights not in (None, 'openai') else None
+    quiet = lambda r: 'No pretrained weights loaded' not in r.getMessage()    # open_clip's note when we load them ourselves
     try:
+        logging.getLogger().addFilter(quiet)
         m = open_clip.create_model(model, pretrained=None if hf is not None or weights is None else str(weights),
                                      force_quick_gelu=quick_gelu, device=device)
         if hf is not None: m.load_state_dict(hf)
@@ -80,6 +80,7 @@ def create_clip(model:str='ViT-L-14', # an open_clip model name (or a config reg
                                                         f"could not be downloaded; {fix}") from None
         raise ValueError(f"{weights}: not loadable as {model} weights ({one_line(e)})") from None
     except Exception as e: raise ValueError(f"{weights}: not loadable as {model} weights ({type(e).__name__}: {one_line(e)})") from None
+    finally: logging.getLogger().removeFilter(quiet)
 
 # %% ../nbs/07_teachers.ipynb #6b637955
 PRECISIONS = {'fp32': None, 'bf16': torch.bfloat16, 'fp16': torch.float16}
@@ -250,3 +251,16 @@ def build_offline_hub(cache:str|Path|None=None, text_layers:int=1) -> Path:
     RobertaModel(config).save_pretrained(snapshot('roberta-base'))
     (cache/'.valor_nb_offline_hub').write_text('stand-in hub for random-weight runs of valor_nb\n')
     return cache
+
+# %% ../nbs/07_teachers.ipynb #c8e4d379
+def add_teacher_arguments(p):
+    "The options of CLIP and CLAP (architecture, weights, precision, class list, random weights) on the argument parser `p`."
+    p.add_argument('--clip-model', default='ViT-L-14', help='open_clip architecture of CLIP')
+    p.add_argument('--clip-weights', default='openai', help="'openai' (open_clip's download), a local open_clip weights file, or the "
+                   "transformers checkpoint of openai/clip-vit-large-patch14 (a file or its folder)")
+    p.add_argument('--clap-weights', help="laion_clap's fusion checkpoint 630k-fusion-best.pt, a local file or 'download' (Hugging Face)")
+    p.add_argument('--precision', default='fp32', choices=['fp32', 'bf16', 'fp16'],
+                   help="CLIP's and CLAP's autocast: fp32 as officially; bf16, or fp16 on a GPU, for speed")
+    p.add_argument('--classes', help='class/caption/threshold TSV (default: Table 5)')
+    p.add_argument('--random-weights', action='store_true', help='random weights everywhere (offline demos and tests; seeded)')
+    return p

@@ -13,10 +13,11 @@ import torch.distributed as dist
 from tqdm import tqdm
 
 import valor_nb
-from .cli import CommandParser, UsageError, command, duration, note, one_line, writable_folder
+from .cli import CommandParser, UsageError, command, duration, note, writable_folder
+from .core import atomic_write, check_state_dict, one_line, read_torch_file
 from .dist import job_shard, resolve_device, start_group, world
-from .data import FEATURE_SHAPES, LLPSplit, atomic_write, load_split
-from .han import HAN, HANOutput, HAN_PRESETS, build_han, check_state_dict, read_torch_file
+from .data import FEATURE_SHAPES, LLPSplit, load_split
+from .han import HAN, HANOutput, HAN_PRESETS, build_han
 from .infer import evaluate, model_inputs
 from .losses import LOSS_PRESETS, LossConfig, Targets, avvp_loss
 from .metrics import AVVP_KEYS, metric_name
@@ -26,7 +27,7 @@ __all__ = ['RECIPES', 'SYNTH_EPOCHS', 'SYNTH_LR', 'RESUME_KEYS', 'RUN_FILES', 'R
            'make_optimizer', 'split_targets', 'optimise', 'Batch', 'Hook', 'train_step', 'save_checkpoint',
            'data_fingerprint', 'differences', 'read_resume_state', 'FitResult', 'prepare_out_dir', 'epoch_line',
            'fit_loop', 'SegmentForward', 'batch_step', 'epoch_seconds', 'fit', 'write_scores', 'train_model',
-           'seeded_han', 'run_info', 'train_parser', 'main', 'format_scores']
+           'seeded_han', 'run_info', 'train_arguments', 'main', 'format_scores']
 
 # %% ../nbs/05_train.ipynb #c25e79f9
 @dataclass(frozen=True)
@@ -44,7 +45,7 @@ class Recipe:
     betas: tuple = (0.5, 0.999)
     eps: float = 1e-8
     weight_decay: float = 1e-3
-    clip: float|None = 1.0       # gradient-norm clip; None = no clipping
+    grad_norm: float|None = 1.0  # the gradient's norm is clipped to this; None = no clipping
     seed: int = 1000
 
     def __post_init__(self):
@@ -62,7 +63,7 @@ RECIPES = {
     'valor+':  Recipe(lr_max=3e-4, lr_min=3e-6, seed=64),
     'valor++': Recipe(lr_max=3e-4, lr_min=3e-6, seed=87),
     'han':     Recipe(epochs=40, batch_size=16, optimizer='adam', lr_max=3e-4, schedule='step', betas=(0.9, 0.999),
-                      weight_decay=0.0, clip=None),
+                      weight_decay=0.0, grad_norm=None),
 }
 
 # %% ../nbs/05_train.ipynb #3fc66be1
@@ -98,11 +99,11 @@ def split_targets(split:LLPSplit, loss:LossConfig) -> Targets:
                    pick('teachers', 'a'), pick('teachers', 'v'))
 
 # %% ../nbs/05_train.ipynb #73b14cc0
-def optimise(model:torch.nn.Module, opt:torch.optim.Optimizer, total:torch.Tensor, clip:float|None=1.0) -> None:
-    "Backward `total`, clip the gradient norm (unless `clip` is None), take the optimiser's step."
+def optimise(model:torch.nn.Module, opt:torch.optim.Optimizer, total:torch.Tensor, grad_norm:float|None=1.0) -> None:
+    "Backward `total`, clip the gradient's norm to `grad_norm` (unless None), take the optimiser's step."
     opt.zero_grad(set_to_none=True)
     total.backward()
-    if clip is not None: torch.nn.utils.clip_grad_norm_(model.parameters(), clip)
+    if grad_norm is not None: torch.nn.utils.clip_grad_norm_(model.parameters(), grad_norm)
     opt.step()
 
 # %% ../nbs/05_train.ipynb #704b36e5
@@ -128,7 +129,7 @@ class Hook:
 
 # %% ../nbs/05_train.ipynb #e791e081
 def train_step(model:HAN, opt:torch.optim.Optimizer, x:tuple, y:Targets, loss:LossConfig,
-               clip:float|None=1.0, bf16:bool=False,
+               grad_norm:float|None=1.0, bf16:bool=False,
                forward=None,       # the forward pass to use (default `model.forward_segments`; under DDP its wrapper)
                weight:float=1.0,   # the loss's weight in the backward pass (DDP: this process's share of the batch)
                hooks:tuple=(),     # `Hook`s: each sees the batch after the forward pass and may replace its targets
@@ -143,7 +144,7 @@ def train_step(model:HAN, opt:torch.optim.Optimizer, x:tuple, y:Targets, loss:Lo
         for h in hooks: h.before_loss(b)
         y = b.y
     total, parts = avvp_loss(out, y, loss)
-    optimise(model, opt, total * weight if weight != 1.0 else total, clip)
+    optimise(model, opt, total * weight if weight != 1.0 else total, grad_norm)
     return total.item(), {k: v.item() for k, v in parts.items()}
 
 # %% ../nbs/05_train.ipynb #a32a60eb
@@ -296,7 +297,7 @@ def batch_step(model:HAN, opt:torch.optim.Optimizer, x:tuple, y:Targets, loss:Lo
                hooks:tuple=()):
     "`step(indices)` of one process: `train_step` on those videos of the inputs `x` and targets `y`."
     pick = lambda idx: (tuple(t[idx] for t in x), Targets(*(None if t is None else t[idx] for t in y)))
-    return lambda idx: train_step(model, opt, *pick(idx), loss, recipe.clip, bf16, hooks=hooks, idx=idx)
+    return lambda idx: train_step(model, opt, *pick(idx), loss, recipe.grad_norm, bf16, hooks=hooks, idx=idx)
 
 def _ddp_step(model, opt, x_train, y_train, loss, recipe, bf16, hooks=()):
     "`step(indices)` of a DDP run: this process's slice of the batch, weighted by its share; losses summed over processes."
@@ -308,7 +309,7 @@ def _ddp_step(model, opt, x_train, y_train, loss, recipe, bf16, hooks=()):
         share = len(mine) * size / len(idx)
         if len(mine) == 0: mine = idx[:1]           # a short last batch: take part in the averaging with weight 0
         l, p = train_step(model, opt, tuple(x[mine] for x in x_train), Targets(*(None if t is None else t[mine] for t in y_train)),
-                          loss, recipe.clip, bf16, forward=net, weight=share, hooks=hooks, idx=mine)
+                          loss, recipe.grad_norm, bf16, forward=net, weight=share, hooks=hooks, idx=mine)
         sums = torch.tensor([l, *p.values()], dtype=torch.float64, device=idx.device) * share / size
         dist.all_reduce(sums)
         return sums[0].item(), dict(zip(p, sums[1:].tolist()))
@@ -410,7 +411,7 @@ def _pairs(items, what):
         out[k] = v
     return out
 
-def train_parser() -> CommandParser:
+def train_arguments() -> CommandParser:
     p = CommandParser(prog='valor_train', description='Train a HAN on an LLP folder and evaluate it (VALOR recipe).')
     p.add_argument('llp_dir', nargs='?', help='folder with the LLP CSV files; the feature and label folders are relative to it (or absolute)')
     p.add_argument('--synthetic', action='store_true', help="train on valor_nb's built-in synthetic LLP instead of LLP_DIR "
@@ -475,7 +476,7 @@ def _resume_argv(argv:list) -> list:
 @command('valor_train', resume=_resume_argv)
 def main(argv:list|None=None):
     "Entry point of `valor_train`: train, print the scores table, leave checkpoints and scores.json in --out."
-    a = train_parser().parse_args(argv)
+    a = train_arguments().parse_args(argv)
     _check_arguments(a)
     feats, kinds = _pairs(a.features, '--features'), build_han(a.preset).input_kinds
     missing = [k for k in kinds if k not in feats]

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .cli import one_line
+from .core import one_line
 from .data import N_SEGMENTS
 
 # %% auto #0
