@@ -18,8 +18,8 @@ def timed(fn, repeats=3):
 
 
 def machine() -> str:
-    "The machine a figure was measured on: CPU cores and torch threads, or the GPU."
+    "The machine a figure was measured on: CPU cores and torch threads, or the GPU, and its load when the run began."
     import platform
     gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else None
     return (f"machine: {gpu or platform.processor() or platform.machine()}, {os.cpu_count()} CPU cores, "
-            f"torch {torch.__version__} ({torch.get_num_threads()} threads)")
+            f"torch {torch.__version__} ({torch.get_num_threads()} threads); load average {os.getloadavg()[0]:.1f} at the start")

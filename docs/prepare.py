@@ -229,7 +229,7 @@ def main(src:Path):
         figs = [figure_md(png, cap) for png, (cap, nb) in infos.items() if nb == p.stem]
         extra = ["## The committed figures\n\nWhat the default run of this notebook last wrote into `figures/`:\n"] + figs if figs else []
         process(p, src/p.name, extra)
-    sections = {'setup': 'Set up', 'quickstart': 'Quick start', 'realdata': 'Real data', 'commands': 'Commands', 'library': 'Library',
+    sections = {'setup': 'Set up', 'quickstart': 'Quick start', 'realdata': 'Real data', 'usage': 'Train, harvest, parse', 'commands': 'Commands', 'library': 'Library',
                 'reports': 'Reports', 'claims_ledger': 'Claims', 'benchmarks': 'Benchmarks', 'gallery': 'Gallery'}   # page: its tab
     toc = '\n'.join(f'{tab} <{page}>' for page, tab in sections.items())
     process(NBS/'index.ipynb', src/'index.ipynb', [f"## Contents\n\n```{{toctree}}\n:maxdepth: 1\n\n{toc}\n```"])
@@ -240,8 +240,8 @@ def main(src:Path):
         'library': index_page('Library notebooks', "Each notebook explains one component, defines it (the exported source "
                               "is the module's code) and tests it. The modules in `valor_nb/` are generated from them.", library),
         'reports': index_page('Report notebooks', "Each one reproduces a table or figure of the paper. They are run with "
-                              "papermill (`valor_reproduce` runs them all) and committed without outputs; each page ends with "
-                              "the figures its default run wrote.", reports, committed),
+                              "papermill (`valor_reproduce` runs them all) and committed as the default run executed them; each page "
+                              "ends with the figures that run wrote.", reports, committed),
         'claims_ledger': ledger_page(),
         'benchmarks': benchmarks_page(),
         'gallery': "# Figure gallery\n\nEvery committed figure in `figures/`, captioned from its table's record "

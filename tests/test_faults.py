@@ -85,6 +85,19 @@ def test_reproduce_in_a_read_only_folder(tmp_path, tmpfs):
     assert (tmp_path/'runs'/'thresholds.ipynb').is_file()
 
 
+def test_a_kernel_that_dies_is_one_line(tmp_path, capfd):
+    "A report whose kernel dies (killed, out of memory): ReportFailed names it; papermill's own log line stays off the terminal."
+    import nbformat
+    from valor_nb.reproduce import ReportFailed, run_report
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell('seed = 0', metadata={'tags': ['parameters']}),
+                                         nbformat.v4.new_code_cell('import os; os._exit(1)')],
+                                  metadata={'kernelspec': {'name': 'python3', 'display_name': 'Python 3', 'language': 'python'}})
+    nbformat.write(nb, tmp_path/'dies.ipynb')
+    with pytest.raises(ReportFailed, match='dies.ipynb its kernel died'): run_report('dies', {}, tmp_path, tmp_path/'runs')
+    assert 'Kernel died' not in capfd.readouterr().err
+    assert temporary_files(tmp_path) == []
+
+
 def test_ctrl_c_prints_one_line(tmp_path):
     "Ctrl-C while the kernel runs a cell: the command's one line, nothing from the kernel; no sockets, no temporary notebook."
     p = reproduce(tmp_path, '--only', 'fidelity', 'thresholds', '--out', tmp_path/'figs', '--runs', tmp_path/'runs',

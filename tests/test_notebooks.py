@@ -22,3 +22,9 @@ def test_committed_outputs_are_stable(path):
     assert not [o for o in outputs if o['output_type'] == 'error'], f"{path.name} was committed with an error"
     bad = [m.group() for o in outputs for m in [UNSTABLE.search(output_text(o))] if m]
     assert not bad, f"{path.name}: outputs that change from run to run or machine to machine: {bad[:3]}"
+
+
+@pytest.mark.parametrize('path', sorted(NBS[0].parent.glob('*.ipynb')), ids=lambda p: p.stem)
+def test_every_cell_has_an_id(path):
+    "nbformat warns on a cell without an id (a future error), and that warning would reach every command that reads it."
+    assert [i for i, c in enumerate(json.loads(path.read_text())['cells']) if 'id' not in c] == []

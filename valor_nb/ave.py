@@ -100,9 +100,14 @@ class AVEHAN(nn.Module):
         self.head = nn.Sequential(nn.Linear(cfg.hidden, cfg.hidden), nn.ReLU(), nn.Dropout(cfg.dropout), nn.Linear(cfg.hidden, n_classes + 1))
 
     @property
-    def input_kinds(self): return self.cfg.audio, self.cfg.visual2d, self.cfg.visual3d
-    def segment_inputs(self, *x): return tuple(to_segments(t, k) for t, k in zip(x, self.input_kinds))
+    def input_kinds(self):
+        "The feature kinds of audio, 2D and 3D visual inputs."
+        return self.cfg.audio, self.cfg.visual2d, self.cfg.visual3d
+    def segment_inputs(self, *x):
+        "The inputs averaged to 10 segments each."
+        return tuple(to_segments(t, k) for t, k in zip(x, self.input_kinds))
     def forward_segments(self, *x) -> torch.Tensor:
+        "Logits `(B, 10, 2, classes + 1)` (modality 0 = audio; background last) from segment-level inputs."
         return self.head(torch.stack(self.encoder(*self.proj(*x)), dim=2))
 
 # %% ../nbs/10_ave.ipynb #51fcae23
@@ -144,7 +149,7 @@ AVE_RECIPE = Recipe(epochs=120, batch_size=16, lr_max=3e-4, lr_min=3e-6, seed=0)
 def fit_ave(model:AVEHAN, train:AVESplit, val:AVESplit, test:AVESplit|None=None, valor:bool=False,
             theta:dict|float|None=None, # None: `ave_thresholds(val)`; a number: one θ for both teachers; or 'a'/'v' -> (C,)
             recipe:Recipe=AVE_RECIPE, quiet:bool=False) -> dict:
-    "Train on `train` (video loss, or VALOR's with teacher labels) with the one training loop; the best validation epoch's accuracies."
+    "Train on `train` (video loss, or VALOR's with teacher labels) with the one training loop; the best epoch's accuracies (and the share of test segments predicted background)."
     x = lambda s: model.segment_inputs(*(s.features[k].float() for k in model.input_kinds))
     with torch.no_grad(): xt, xv = x(train), x(val)
     event = torch.as_tensor(train.event)
@@ -157,12 +162,15 @@ def fit_ave(model:AVEHAN, train:AVESplit, val:AVESplit, test:AVESplit|None=None,
         loss = ave_loss(model.forward_segments(*(t[idx] for t in xt)), event[idx], None if labels is None else tuple(l[idx] for l in labels))
         optimise(model, opt, loss, recipe.grad_norm)
         return loss.item(), {}
-    def accuracy(s, xs):
+    def predict(xs):
         model.eval()
-        with torch.no_grad(): return segment_accuracy(ave_predict(model.forward_segments(*xs)), s.labels)
-    _, best = fit_loop(model, opt, len(train), step, lambda: {'accuracy': accuracy(val, xv)}, recipe, 'accuracy', quiet=quiet)
+        with torch.no_grad(): return ave_predict(model.forward_segments(*xs))
+    _, best = fit_loop(model, opt, len(train), step, lambda: {'accuracy': segment_accuracy(predict(xv), val.labels)}, recipe,
+                       'accuracy', quiet=quiet)
     out = {'val': best['score'], 'epoch': best['epoch']}
-    if test is not None: out['test'] = accuracy(test, x(test))
+    if test is not None:
+        pred = predict(x(test))
+        out.update(test=segment_accuracy(pred, test.labels), background=float((pred == len(train.classes)).mean()))
     return out
 
 # %% ../nbs/10_ave.ipynb #f8ca3356

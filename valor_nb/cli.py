@@ -34,6 +34,7 @@ class CommandParser(argparse.ArgumentParser):
         self.add_argument('--debug', action='store_true', help='show the full traceback of an error')
 
     def error(self, message):
+        "argparse's error: one line naming the mistake and `--help`, exit status 2."
         sys.stderr.write(f"{self.prog}: {message} (see {self.prog} --help)\n")
         raise SystemExit(2)
 

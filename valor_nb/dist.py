@@ -32,7 +32,9 @@ class Shard:
         return list(items)[self.index::self.count]
 
     @property
-    def tag(self) -> str: return f"{self.index}of{self.count}"
+    def tag(self) -> str:
+        "The shard in a file name: `0of4`."
+        return f"{self.index}of{self.count}"
 
 def parse_shard(text:str) -> Shard:
     "`--shard i/n` as a `Shard`; a `UsageError` for anything else."

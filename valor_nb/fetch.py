@@ -99,8 +99,9 @@ def unzip_into(archive:Path, dest:Path) -> list:
     shutil.rmtree(tmp)
     return [dest/t for t in tops]
 
-# %% ../nbs/12_fetch.ipynb #926e2f1c
+# %% ../nbs/12_fetch.ipynb #7caa3800
 def _hub_file(asset:Asset, name:str, cache_dir:str|None) -> Path:
+    "File `name` of `asset`'s repository: downloaded into the Hugging Face cache, or found there offline; how to get it otherwise."
     from huggingface_hub import hf_hub_download
     try: return Path(hf_hub_download(asset.repo, name, repo_type=asset.repo_type, cache_dir=cache_dir))
     except Exception as e:
@@ -115,6 +116,7 @@ def hub_size(asset:Asset, name:str, cache_dir:str|None) -> int|None:
     try: return next(iter(HfApi().get_paths_info(asset.repo, [name], repo_type=asset.repo_type))).size
     except Exception: return None
 
+# %% ../nbs/12_fetch.ipynb #227ce4df
 def fetch_asset(key:str, dest:Path, cache_dir:str|None=None,
                 done:dict|None=None) -> dict: # the manifest's entries of an earlier run: the same revision, already in place, is kept (not hashed again)
     "Download one asset into the cache and place it in `dest`; its manifest entries by file."
@@ -131,6 +133,7 @@ def fetch_asset(key:str, dest:Path, cache_dir:str|None=None,
                      'size': src.stat().st_size, 'sha256': sha256(src), 'placed': placed}
     return out
 
+# %% ../nbs/12_fetch.ipynb #8e7b5550
 def fetch_annotations(dest:Path, url:str|None=None) -> dict:
     "LLP's six CSV files and the 2020 audio file into `dest/data`, each checked against its MD5."
     out, texts, url = {}, {}, url or ANNOTATIONS_URL
@@ -153,6 +156,7 @@ def fetch_annotations(dest:Path, url:str|None=None) -> dict:
 ITEMS = (*ASSETS, 'annotations')
 
 def fetch_arguments() -> CommandParser:
+    "The argument parser of `valor_fetch`."
     p = CommandParser(prog='valor_fetch', description="Get VALOR's released features, labels, checkpoints, teacher weights and LLP's annotations into the official layout.")
     p.add_argument('dest', help='the folder to fill (created if needed): DEST/data, DEST/models, DEST/weights')
     p.add_argument('--only', nargs='+', choices=ITEMS, metavar='ITEM', help=f"fetch these only; default: all of {', '.join(ITEMS)}")

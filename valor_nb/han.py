@@ -81,6 +81,7 @@ class Projections(nn.Module):
         self.fusion = nn.Linear(2 * H, H)
 
     def forward(self, audio, visual2d, visual3d):
+        "Audio `(B, 10, H)` and the fused visual features `(B, 10, H)`."
         return self.audio(audio), self.fusion(torch.cat([self.visual2d(visual2d), self.visual3d(visual3d)], -1))
 
 # %% ../nbs/03_han.ipynb #865098d4
@@ -100,8 +101,12 @@ def noise_source(draw):
 class Dropout(nn.Module):
     "`nn.Dropout`, its noise from the current `noise_source`."
     def __init__(self, p:float): super().__init__(); self.p = p
-    def forward(self, x): return x * _noise[-1](x.shape, self.p, x) if self.training and self.p > 0 else x
-    def extra_repr(self): return f"p={self.p}"
+    def forward(self, x):
+        "`x` times the drawn mask (scaled by 1 / (1 - p)) in training, `x` itself in evaluation."
+        return x * _noise[-1](x.shape, self.p, x) if self.training and self.p > 0 else x
+    def extra_repr(self):
+        "What the module's repr shows: `p`."
+        return f"p={self.p}"
 
 # %% ../nbs/03_han.ipynb #cc9cd587
 class Attention(nn.Module):
@@ -135,6 +140,7 @@ class HANLayer(nn.Module):
         self.drop_cross, self.drop_self, self.drop_ff, self.drop_out = (Dropout(dropout) for _ in range(4))
 
     def forward(self, q:torch.Tensor, k:torch.Tensor) -> torch.Tensor:
+        "`q` after cross-modal attention over `k` and self-attention, each with a residual and a norm, then the feed-forward block."
         q = self.norm1(q + self.drop_cross(self.cross_attn(q, k)) + self.drop_self(self.self_attn(q, q)))
         return self.norm2(q + self.drop_out(self.ff2(self.drop_ff(F.relu(self.ff1(q))))))
 
@@ -149,6 +155,7 @@ class HANEncoder(nn.Module):
         self.sequential = cfg.sequential
 
     def forward(self, a, v):
+        "Audio and visual segments `(B, 10, H)` after every layer; each modality attends to the other's input of the layer."
         for layer in self.layers:
             if self.sequential: a = layer(a, v); v = layer(v, a)
             else: a, v = layer(a, v), layer(v, a)
@@ -170,6 +177,7 @@ class MMILHeads(nn.Module):
         self.prob, self.frame_att, self.av_att = nn.Linear(H, C), nn.Linear(H, C), nn.Linear(H, C)
 
     def forward(self, a, v) -> HANOutput:
+        "Segment, modality and video probabilities (and the segment logits) from the encoded segments."
         x = torch.stack([a, v], dim=2)                  # (B, 10, 2, H)
         logits = self.prob(x)
         prob = torch.sigmoid(logits)
@@ -191,6 +199,7 @@ class HAN(nn.Module):
                 visual2d:torch.Tensor, # (B, *FEATURE_SHAPES[cfg.visual2d])
                 visual3d:torch.Tensor, # (B, *FEATURE_SHAPES[cfg.visual3d])
                ) -> HANOutput:
+        "The model's outputs for one batch of features as stored (frames or segments)."
         return self.forward_segments(*self.segment_inputs(audio, visual2d, visual3d))
 
     def segment_inputs(self, audio, visual2d, visual3d) -> tuple:

@@ -38,7 +38,7 @@ def harvest_clips(clips:list, weak:np.ndarray, clip_teacher:ClipTeacher, clap_te
     return [{'labels_a': ya[i], 'labels_v': yv[i], 'teacher_a': za[i], 'teacher_v': zv[i],
              'clip': clip_emb.reshape(n, N_SEGMENTS, -1)[i], 'clap': tokens[i]} for i in range(n)]
 
-# %% ../nbs/07c_harvesting.ipynb #2237d725
+# %% ../nbs/07c_harvesting.ipynb #b38a436c
 def find_video(video_dir:Path, name:str) -> Path|None:
     "The file of video `name` in `video_dir`: `<name>.ext` or `<id>.ext`."
     for stem in (name, video_id(name)):
@@ -46,7 +46,9 @@ def find_video(video_dir:Path, name:str) -> Path|None:
             if (video_dir/f"{stem}{ext}").is_file(): return video_dir/f"{stem}{ext}"
     return None
 
+# %% ../nbs/07c_harvesting.ipynb #bedf0972
 def harvest_arguments() -> CommandParser:
+    "The argument parser of `valor_harvest`."
     p = CommandParser(prog='valor_harvest', description='Harvest VALOR labels, teacher logits and VALOR++ features from raw clips.')
     p.add_argument('video_dir', help='folder of the clips: <name>.mp4 or <11-char id>.mp4 (also .mkv, .webm, .avi)')
     p.add_argument('--split-csv', required=True, help='split CSV (filename, event_labels)')
@@ -55,16 +57,56 @@ def harvest_arguments() -> CommandParser:
     add_teacher_arguments(p); add_job_arguments(p, 'clips')
     return p
 
+# %% ../nbs/07c_harvesting.ipynb #97593620
+def _check_arguments(a, device:str):
+    "The mistakes in `valor_harvest`'s options, refused before anything is read."
+    if a.batch_size < 1: raise UsageError(f"--batch-size must be at least 1, got {a.batch_size}")
+    if a.workers < 0: raise UsageError(f"--workers must be 0 or more, got {a.workers}")
+    if a.precision == 'fp16' and not device.startswith('cuda'): raise UsageError("--precision fp16 needs --device cuda; use bf16 on a CPU")
+    if not a.random_weights and a.clap_weights is None: raise UsageError("give --clap-weights (630k-fusion-best.pt or 'download'), or --random-weights for a demo")
+
+def _sort_out(mine:list, names:list, out:Path, video_dir:Path) -> tuple:
+    "The shard's videos `mine` (indices into `names`): those already harvested, the files of the others by index, and those without a file, with why."
+    done = [k for k in mine if all((out/o/f"{video_id(names[k])}.npy").is_file() for o in OUTPUTS)]
+    paths = {k: find_video(video_dir, names[k]) for k in mine if k not in set(done)}
+    failed = {names[k]: f"no video file {names[k]} or {video_id(names[k])} ({'/'.join(VIDEO_EXTENSIONS)}) in {video_dir}"
+              for k, p in paths.items() if p is None}
+    return done, {k: p for k, p in paths.items() if p is not None}, failed
+
+# %% ../nbs/07c_harvesting.ipynb #7197e3e5
+def _teachers(a, prompts:Prompts, device:str) -> tuple:
+    "CLIP and CLAP as the options ask: with their weights, or random ones with `--random-weights`."
+    weights = lambda w: None if a.random_weights else w
+    return (ClipTeacher(prompts, a.clip_model, weights(a.clip_weights), device, precision=a.precision),
+            ClapTeacher(prompts, weights(a.clap_weights), device=device, precision=a.precision))
+
+def _harvest(a, todo:list, paths:dict, names:list, weak:np.ndarray, teachers:tuple|None, prompts:Prompts, failed:dict, tag:str):
+    "Harvest the videos `todo` into `a.out`, `a.batch_size` clips at a time; yields how many clips each batch harvested. A clip that cannot be decoded goes into `failed`, with why."
+    out = Path(a.out)
+    decoded = prefetch(load_clip, [paths[k] for k in todo], a.workers)   # clips decoded ahead, in order
+    bar = tqdm(total=len(todo), desc=f'harvest{tag}', disable=True if a.quiet else None)
+    for b in range(0, len(todo), a.batch_size):
+        batch, clips = [], []
+        for k in todo[b:b + a.batch_size]:
+            _, clip = next(decoded)
+            if isinstance(clip, ClipError): failed[names[k]] = str(clip)
+            elif isinstance(clip, Exception): raise clip
+            else: clips.append(clip); batch.append(k)
+        if clips:
+            for k, arrays in zip(batch, harvest_clips(clips, weak[batch], *teachers, prompts)):
+                for o, x in arrays.items(): save_npy(out/o/f"{video_id(names[k])}.npy", x)
+        yield len(clips)
+        bar.update(len(todo[b:b + a.batch_size]))
+    bar.close()
+
+# %% ../nbs/07c_harvesting.ipynb #c0885eb1
 @command('valor_harvest')
 def main(argv:list|None=None):
     "Entry point of `valor_harvest`: exit status 0 when every video of the shard is harvested, 1 when some were skipped."
     a = harvest_arguments().parse_args(argv)
     shard = job_shard(a.shard)
     device = resolve_device(a.device, shard)
-    if a.batch_size < 1: raise UsageError(f"--batch-size must be at least 1, got {a.batch_size}")
-    if a.workers < 0: raise UsageError(f"--workers must be 0 or more, got {a.workers}")
-    if a.precision == 'fp16' and not device.startswith('cuda'): raise UsageError("--precision fp16 needs --device cuda; use bf16 on a CPU")
-    if not a.random_weights and a.clap_weights is None: raise UsageError("give --clap-weights (630k-fusion-best.pt or 'download'), or --random-weights for a demo")
+    _check_arguments(a, device)
     out, video_dir = Path(a.out), Path(a.video_dir)
     if not video_dir.is_dir(): raise FileNotFoundError(f"{video_dir}: video folder not found")
     prompts = load_prompts(a.classes)
@@ -73,34 +115,14 @@ def main(argv:list|None=None):
     if not a.random_weights: clap_weights_file(a.clap_weights)        # missing weights are told before any model is built
     start_group(shard, device)
     mine = shard.take(range(len(names)))
-    done = [k for k in mine if all((out/o/f"{video_id(names[k])}.npy").is_file() for o in OUTPUTS)]
-    paths = {k: find_video(video_dir, names[k]) for k in mine if k not in set(done)}
-    failed = {names[k]: f"no video file {names[k]} or {video_id(names[k])} ({'/'.join(VIDEO_EXTENSIONS)}) in {video_dir}"
-              for k, p in paths.items() if p is None}
-    todo = [k for k, p in paths.items() if p is not None]
+    done, paths, failed = _sort_out(mine, names, out, video_dir)
+    todo = list(paths)
     summary_path = out/('harvest_summary.json' if shard.count == 1 else f"harvest_summary_{shard.tag}.json")
     harvested, tag = 0, '' if shard.count == 1 else f" shard {shard.index} of {shard.count}"
     try:
         if a.random_weights: use_offline_hub(); torch.manual_seed(0)
-        if todo:   # building the teachers takes seconds (minutes for real weights): not for a finished split
-            weights = lambda w: None if a.random_weights else w
-            clip_teacher = ClipTeacher(prompts, a.clip_model, weights(a.clip_weights), device, precision=a.precision)
-            clap_teacher = ClapTeacher(prompts, weights(a.clap_weights), device=device, precision=a.precision)
-        decoded = prefetch(load_clip, [paths[k] for k in todo], a.workers)   # clips decoded ahead, in order
-        bar = tqdm(total=len(todo), desc=f'harvest{tag}', disable=True if a.quiet else None)
-        for b in range(0, len(todo), a.batch_size):
-            batch, clips = [], []
-            for k in todo[b:b + a.batch_size]:
-                _, clip = next(decoded)
-                if isinstance(clip, ClipError): failed[names[k]] = str(clip)
-                elif isinstance(clip, Exception): raise clip
-                else: clips.append(clip); batch.append(k)
-            if clips:
-                for k, arrays in zip(batch, harvest_clips(clips, weak[batch], clip_teacher, clap_teacher, prompts)):
-                    for o, x in arrays.items(): save_npy(out/o/f"{video_id(names[k])}.npy", x)
-                harvested += len(clips)
-            bar.update(len(todo[b:b + a.batch_size]))
-        bar.close()
+        teachers = _teachers(a, prompts, device) if todo else None   # building them takes seconds (minutes for real weights): not for a finished split
+        for n in _harvest(a, todo, paths, names, weak, teachers, prompts, failed, tag): harvested += n
     finally:   # written whatever happens: what was harvested, what was skipped and why
         summary = {'shard': shard.tag, 'videos': len(mine), 'harvested': harvested, 'already_done': len(done), 'failed': failed}
         atomic_write(summary_path, lambda p: p.write_text(json.dumps(summary, indent=1)))

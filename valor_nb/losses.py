@@ -59,9 +59,13 @@ class LossConfig:
             if m not in TERMS: raise ValueError(f"unknown loss term {m!r}; expected one of {TERMS}")
 
     @property
-    def needs_labels(self) -> bool: return bool({'global', 'dense'} & {self.audio, self.visual})
+    def needs_labels(self) -> bool:
+        "Whether a modality's loss reads segment labels (the teachers' or a labeller's)."
+        return bool({'global', 'dense'} & {self.audio, self.visual})
     @property
-    def needs_teacher(self) -> bool: return 'kd' in (self.audio, self.visual)
+    def needs_teacher(self) -> bool:
+        "Whether a modality's loss reads the teachers' logits (knowledge distillation)."
+        return 'kd' in (self.audio, self.visual)
 
 LOSS_PRESETS = {'base': LossConfig('guided', 'guided'), 'kd': LossConfig('kd', 'kd'), 'valor': LossConfig('dense', 'dense')}
 

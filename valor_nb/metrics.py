@@ -162,6 +162,8 @@ def avvp_scores(pred_a, # (videos, T, C) 0/1 audio predictions
 # %% ../nbs/02_metrics.ipynb #dbaa1d4c
 METRIC_NAMES = {f"{lk}_{mk}": f"{level} {m}" for lk, level in (('seg', 'Seg.'), ('evt', 'Evt.'))
                 for mk, m in (('a', 'A'), ('v', 'V'), ('av', 'AV'), ('type', 'Type@AV'), ('event', 'Event@AV'))}
+METRIC_NAMES |= {'audio': 'Audio', 'visual': 'Visual', 'audio_visual': 'Audio-Visual',              # Table 7's columns
+                 'audio_seg': 'Audio Seg', 'audio_event': 'Audio Event', 'visual_seg': 'Visual Seg', 'visual_event': 'Visual Event'}  # Table 8's
 
 def metric_name(key:str) -> str:
     "The paper's name of a metric key (`seg_type` -> `Seg. Type@AV`); other keys unchanged."

@@ -60,7 +60,7 @@ def model_windows(clip:Clip, # on whole seconds (`whole_seconds`)
                   clip.wave[np.arange(SAMPLE_RATE * WINDOW) % (SAMPLE_RATE * n)], float(WINDOW), clip.has_audio)
     return looped, [0], (np.arange(WINDOW) % n)[None]
 
-# %% ../nbs/11_parse.ipynb #bc0da325
+# %% ../nbs/11_parse.ipynb #91b595bd
 class Parser(NamedTuple):
     "A model with the extractors its inputs need, and how they were made."
     model: HAN
@@ -68,6 +68,7 @@ class Parser(NamedTuple):
     info: dict         # model, checkpoint, weights and precision, for each parse's JSON
     title: str         # for each timeline picture (says RANDOM WEIGHTS when they are)
 
+# %% ../nbs/11_parse.ipynb #9d774e29
 def preset_name(cfg:HANConfig) -> str:
     "The name of the preset `cfg` is (whatever its number of classes), or 'custom'."
     return next((p for p, c in HAN_PRESETS.items() if replace(c, n_classes=cfg.n_classes) == cfg), 'custom')
@@ -86,6 +87,7 @@ def parser_model(checkpoint:str|Path|None=None, # None: a random model (demo)
                          f"(valor_train --preset valor++ ...; or `parse` with your own extractors)")
     return model, trained
 
+# %% ../nbs/11_parse.ipynb #07390874
 def build_parser(checkpoint:str|Path|None=None, # None: a random model (demo)
                  preset:str|None=None, prompts:Prompts=LLP_PROMPTS,
                  clip_model:str='ViT-L-14', clip_weights:str|None='openai',
@@ -137,7 +139,9 @@ class Parse:
     threshold: float = 0.5
 
     @property
-    def n(self) -> int: return len(self.prob)
+    def n(self) -> int:
+        "The number of one-second segments of the timeline."
+        return len(self.prob)
     @property
     def pred(self) -> np.ndarray:
         "Decisions `(n, 2, C)`: segment and windows' video-level probability both >= threshold (audio off without sound)."
@@ -294,6 +298,7 @@ def score_parse(prefix:str|Path,   # a written parse without suffix: OUT/NAME
 
 # %% ../nbs/11_parse.ipynb #3e1445c2
 def parse_arguments() -> CommandParser:
+    "The argument parser of `valor_parse`."
     p = CommandParser(prog='valor_parse', description='Parse videos into audio and visual event timelines with a trained HAN.')
     p.add_argument('videos', nargs='+', metavar='VIDEO', help='video files or folders of them')
     p.add_argument('--out', required=True, help='output folder: NAME.json, NAME_audio.csv, NAME_visual.csv, NAME.png per video')
@@ -317,14 +322,59 @@ def video_files(items:list) -> list:
     if twice: raise UsageError(f"several videos named {twice}: their outputs would overwrite each other")
     return out
 
-# %% ../nbs/11_parse.ipynb #833a9d74
+# %% ../nbs/11_parse.ipynb #9ce35916
+def _check_arguments(a):
+    "The mistakes in `valor_parse`'s options that need nothing else to be seen."
+    if a.checkpoint is None and not a.random_weights: raise UsageError('give --checkpoint (or --random-weights for a demo)')
+    if not 1 <= a.hop <= WINDOW: raise UsageError(f"--hop must be 1..{WINDOW} seconds, got {a.hop}")
+    if a.workers < 0: raise UsageError(f"--workers must be 0 or more, got {a.workers}")
+
+def _why(video, e:Exception) -> str:
+    "An error's message without the video in front (the summary's key names the video already)."
+    return str(e).removeprefix(f"{video}: ")
+
+def _unreadable(videos:list) -> dict:
+    "The videos that do not open or decode their first frame, with why."
+    failed = {}
+    for video in videos:
+        try: probe_video(video)
+        except ClipError as e: failed[str(video)] = _why(video, e)
+    return failed
+
+# %% ../nbs/11_parse.ipynb #c05ea86e
+def _video_parser(a, prompts:Prompts, device:str, loaded:tuple) -> Parser:
+    "The parser the options ask for, from the model already read: its extractors with their weights (or random ones), the hop recorded."
+    if a.random_weights: use_offline_hub()                    # random CLAP: a stand-in hub, no set-up needed
+    weights = RANDOM_EXTRACTORS if a.random_weights else dict(clip_weights=a.clip_weights, clap_weights=a.clap_weights,
+                                                              r21d_weights=a.r21d_weights)
+    parser = build_parser(a.checkpoint, a.preset, prompts, a.clip_model, device=device, precision=a.precision, loaded=loaded, **weights)
+    parser.info['hop'] = a.hop
+    return parser
+
+def _parse_all(a, todo:list, parser:Parser, prompts:Prompts, out:Path, parsed:dict, failed:dict):
+    "Parse each of the videos `todo` and write it into `out`: recorded in `parsed`, or in `failed` with why."
+    def skip(video, reason):                                           # printed as UTF-8 text: a name may hold other bytes
+        failed[str(video)] = reason; note(utf8_text(f"valor_parse: skipped {video}: {reason}"))
+    model, extractors, info, title = parser
+    for video, clip in tqdm(prefetch(decode_video, todo, a.workers), total=len(todo), desc='valor_parse', unit='video',
+                            disable=True if a.quiet else None):
+        t0 = time.perf_counter()
+        if isinstance(clip, ClipError):
+            skip(video, _why(video, clip)); continue
+        if isinstance(clip, Exception): raise clip
+        p = parse(clip, model, extractors, prompts, a.threshold, a.hop)
+        try: write_parse(p, out, info, title)
+        except (OSError, ValueError) as e:                     # a full disk, a name too long: this video only
+            skip(video, one_line(e)); continue
+        parsed[str(video)] = {'name': p.name, 'seconds_of_video': round(p.seconds, 3), 'events': len(timeline_events(p)),
+                              'seconds_taken': round(time.perf_counter() - t0, 3)}
+
+# %% ../nbs/11_parse.ipynb #898d29de
 @command('valor_parse')
 def main(argv:list|None=None):
     "Entry point of `valor_parse`: exit status 0 when every video is parsed, 1 when some could not be decoded or written."
     a = parse_arguments().parse_args(argv)
-    if a.checkpoint is None and not a.random_weights: raise UsageError('give --checkpoint (or --random-weights for a demo)')
-    if not 1 <= a.hop <= WINDOW: raise UsageError(f"--hop must be 1..{WINDOW} seconds, got {a.hop}")
-    if a.workers < 0: raise UsageError(f"--workers must be 0 or more, got {a.workers}")
+    _check_arguments(a)
     shard = job_shard(a.shard)
     device = resolve_device(a.device, shard)
     if a.precision == 'fp16' and not device.startswith('cuda'): raise UsageError("--precision fp16 needs --device cuda; use bf16 on a CPU")
@@ -335,34 +385,10 @@ def main(argv:list|None=None):
     writable_folder(out)                                               # before minutes of model loading and features
     start_group(shard, device)
     summary_path = out/('parse_summary.json' if shard.count == 1 else f"parse_summary_{shard.tag}.json")
-    failed, parsed = {}, {}
-    why = lambda video, e: str(e).removeprefix(f"{video}: ")           # the summary's key names the video already
-    def skip(video, reason):                                           # printed as UTF-8 text: a name may hold other bytes
-        failed[str(video)] = reason; note(utf8_text(f"valor_parse: skipped {video}: {reason}"))
-    for video in videos:                                               # a corrupt file costs a second here, not a model build
-        try: probe_video(video)
-        except ClipError as e: failed[str(video)] = why(video, e)
+    failed, parsed = _unreadable(videos), {}                           # a corrupt file costs a second here, not a model build
     todo = [v for v in videos if str(v) not in failed]
     try:
-        if todo:
-            if a.random_weights: use_offline_hub()                    # random CLAP: a stand-in hub, no set-up needed
-            weights = RANDOM_EXTRACTORS if a.random_weights else dict(clip_weights=a.clip_weights, clap_weights=a.clap_weights,
-                                                                      r21d_weights=a.r21d_weights)
-            model, extractors, info, title = build_parser(a.checkpoint, a.preset, prompts, a.clip_model, device=device,
-                                                          precision=a.precision, loaded=loaded, **weights)
-            info['hop'] = a.hop
-        for video, clip in tqdm(prefetch(decode_video, todo, a.workers), total=len(todo), desc='valor_parse', unit='video',
-                                disable=True if a.quiet or not todo else None):
-            t0 = time.perf_counter()
-            if isinstance(clip, ClipError):
-                skip(video, why(video, clip)); continue
-            if isinstance(clip, Exception): raise clip
-            p = parse(clip, model, extractors, prompts, a.threshold, a.hop)
-            try: write_parse(p, out, info, title)
-            except (OSError, ValueError) as e:                     # a full disk, a name too long: this video only
-                skip(video, one_line(e)); continue
-            parsed[str(video)] = {'name': p.name, 'seconds_of_video': round(p.seconds, 3), 'events': len(timeline_events(p)),
-                                  'seconds_taken': round(time.perf_counter() - t0, 3)}
+        if todo: _parse_all(a, todo, _video_parser(a, prompts, device, loaded), prompts, out, parsed, failed)
     finally:   # written whatever happens
         summary = {'videos': len(videos), 'parsed': parsed, 'failed': failed}
         atomic_write(summary_path, lambda f: f.write_text(json.dumps(summary, indent=1) + '\n'))

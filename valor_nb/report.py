@@ -5,6 +5,7 @@
 # %% ../nbs/08_report.ipynb #cee6c9bc
 from __future__ import annotations
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -21,10 +22,10 @@ from .synth import SynthConfig, synth_llp
 from .train import RECIPES, Recipe, synthetic_recipe
 
 # %% auto #0
-__all__ = ['QUICK_SYNTH', 'DEFAULT_SEEDS', 'QUICK_HAN', 'NotRun', 'ReportData', 'row_status', 'report_data', 'report_recipe',
-           'ReportOutput', 'report_output', 'ReportSetup', 'report_setup', 'run_row', 'summarize', 'seed_runs',
-           'compare', 'to_markdown', 'table_writers', 'write_frame', 'paired_differences', 'chart', 'png_writer',
-           'report_table']
+__all__ = ['QUICK_SYNTH', 'DEFAULT_SEEDS', 'QUICK_HAN', 'NotRun', 'synth_world', 'ReportData', 'row_status', 'report_data',
+           'report_recipe', 'ReportOutput', 'report_output', 'ReportSetup', 'report_setup', 'run_row', 'summarize',
+           'seed_runs', 'compare', 'to_markdown', 'table_writers', 'write_frame', 'paired_differences', 'chart',
+           'png_writer', 'report_table']
 
 # %% ../nbs/08_report.ipynb #6871cb8c
 @dataclass(frozen=True)
@@ -33,19 +34,35 @@ class NotRun:
     why: str
 
 # %% ../nbs/08_report.ipynb #31070887
+@lru_cache(maxsize=3)
+def synth_world(cfg:SynthConfig) -> dict:
+    "`synth_llp(cfg)`, the last few kept: the synthetic world of one seed, drawn once per report."
+    return synth_llp(cfg)
+
 @dataclass
 class ReportData:
-    "The splits a report trains and evaluates on, a name for where they came from, and the pieces of data they hold."
-    splits: dict        # 'train' / 'val' / 'test' -> LLPSplit
+    "The splits a report trains and evaluates on, a name for where they came from, the pieces of data they hold, and how its rows run."
+    splits: dict        # 'train' / 'val' / 'test' -> LLPSplit: the real splits, or seed 0's synthetic world
     source: str         # e.g. 'synthetic LLP (seed 0)' or 'real LLP (/data/LLP)'
     synthetic: bool
     have: frozenset = frozenset() # keys of `paper.NEEDS`
+    synth: SynthConfig|None = None # the synthetic worlds' settings: seed s of a row draws world `synth.seed + s`
+    paper_recipe: bool = False    # train at the paper's recipe (60 epochs, its rates) even on synthetic data
+    rows: tuple|None = None       # run only the rows with these keys (None: every row)
 
     @property
-    def tag(self) -> str: return 'synthetic' if self.synthetic else 'llp'
+    def tag(self) -> str:
+        "The source in file names: 'synthetic' or 'llp'."
+        return 'synthetic' if self.synthetic else 'llp'
+
+    def world(self, seed:int=0) -> dict:
+        "The splits that seed `seed` of a row trains and is scored on: its own synthetic world, or the real splits."
+        if not self.synthetic or self.synth is None or seed == 0: return self.splits
+        return synth_world(replace(self.synth, seed=self.synth.seed + seed))
 
 def row_status(data:ReportData, row:PaperRow) -> NotRun|None:
-    "None when `data` holds all that `row` needs; else the `NotRun` that says what is missing and how to get it."
+    "None when `data` holds all that `row` needs (and the row is asked for); else the `NotRun` that says why not."
+    if data.rows is not None and row.key not in data.rows: return NotRun('not run: not among the rows asked for (-p rows)')
     lack = missing(row, data.have)
     return NotRun(not_run(lack)) if lack else None
 
@@ -71,8 +88,9 @@ def report_data(llp_dir:str|None=None,   # None: the synthetic LLP
                 audio_gt:str='2020') -> ReportData:
     "The data of a report: the synthetic LLP by default, or what the real LLP folder `llp_dir` holds of what is asked."
     if llp_dir is None:
-        s = synth_llp(synth)
-        return ReportData(s, f"synthetic LLP (seed {synth.seed}, {synth.n_train}/{synth.n_val}/{synth.n_test} videos)", True, held(s))
+        s = synth_world(synth)
+        return ReportData(s, f"synthetic LLP ({synth.n_train}/{synth.n_val}/{synth.n_test} videos; seed i of a row on world {synth.seed} + i)",
+                          True, held(s), synth)
     at = lambda f: Path(f) if Path(f).is_absolute() else Path(llp_dir)/f
     kinds = {k: f for k, f in (features or {}).items() if at(f).is_dir()}    # a kind without its folder: its rows are not run
     splits = {s: load_split(llp_dir, s, features=kinds, audio_gt=audio_gt) for s in ('train', 'val', 'test')}
@@ -83,9 +101,12 @@ def report_data(llp_dir:str|None=None,   # None: the synthetic LLP
     return ReportData(splits, f"real LLP ({llp_dir})", False, held(splits))
 
 # %% ../nbs/08_report.ipynb #afa56008
-def report_recipe(preset:str, synthetic:bool, epochs:int|None=None, seed:int=0) -> Recipe:
+def report_recipe(preset:str, synthetic:bool, epochs:int|None=None, seed:int=0,
+                  paper:bool=False, # the paper's recipe on synthetic data too
+                 ) -> Recipe:
     "The recipe of one report run: the paper's (shortened to `epochs`) on real data, `synthetic_recipe` on synthetic data."
-    r = synthetic_recipe(preset, epochs) if synthetic else RECIPES[preset].shortened(epochs) if epochs else RECIPES[preset]
+    if synthetic and not paper: r = synthetic_recipe(preset, epochs)
+    else: r = RECIPES[preset].shortened(epochs) if epochs else RECIPES[preset]
     return replace(r, seed=r.seed + seed)
 
 # %% ../nbs/08_report.ipynb #5f70628f
@@ -106,16 +127,19 @@ def report_output(out_dir:str|Path|None=None, # given: used as it is
                   seeds=DEFAULT_SEEDS,         # None: the default ones
                   epochs:int|None=None,
                   real_tag:str='llp',          # the run name of real data ('ave' for AVE)
+                  paper_recipe:bool=False,     # synthetic data at the paper's recipe
                  ) -> ReportOutput:
-    "`figures/` for the default run, `runs/<run>/figures/` for other settings or real data (or `out_dir`)."
+    "`figures/` (or `figures/paper_recipe/`) for the default run, `runs/<run>/figures/` for other settings or real data (or `out_dir`)."
     seeds = DEFAULT_SEEDS if seeds is None else list(seeds)
     parts = ((['quick: CI-sized data and models'] if quick else []) +
              ([f"seed{'s' if len(seeds) > 1 else ''} {', '.join(map(str, seeds))}"] if seeds != DEFAULT_SEEDS else []) +
              ([f"{epochs} epochs"] if epochs else []))
     slug = '-'.join(([real_tag] if real else []) + (['quick'] if quick else []) +
                     ([f"seeds-{'-'.join(map(str, seeds))}"] if seeds != DEFAULT_SEEDS else []) + ([f"epochs-{epochs}"] if epochs else []))
-    folder = Path(out_dir) if out_dir else Path('runs')/slug/'figures' if slug else Path('figures')
-    return ReportOutput(folder, f"{', '.join(parts)} run" if parts else None)
+    recipe = ["the paper's recipe"] if paper_recipe and not real else []
+    committed = Path('figures')/('paper_recipe' if recipe else '')
+    folder = Path(out_dir) if out_dir else Path('runs')/(slug + '-paper-recipe' * bool(recipe))/'figures' if slug else committed
+    return ReportOutput(folder, f"{', '.join(parts + recipe)} run" if parts or recipe else None)
 
 # %% ../nbs/08_report.ipynb #b78f5e5d
 QUICK_HAN = dict(hidden=64, ff=128)   # CI-sized models
@@ -133,23 +157,31 @@ def report_setup(llp_dir:str|None=None, # None: the synthetic LLP
                  epochs:int|None=None,
                  features:dict|None=None, # kind -> folder; its kinds are also the synthetic LLP's
                  labels:dict|None=None, teachers:dict|None=None,
-                 seeds=DEFAULT_SEEDS, out_dir:str|Path|None=None) -> ReportSetup:
+                 seeds=DEFAULT_SEEDS, out_dir:str|Path|None=None,
+                 paper_recipe:bool=False, # synthetic data at the paper's recipe (`report_recipe`)
+                 rows:list|None=None,     # the keys of the rows to run (None: every row)
+                ) -> ReportSetup:
     "The data, model sizes, epochs and output folder of a training report."
     synth = replace(QUICK_SYNTH if quick else SynthConfig(), kinds=tuple(features or SynthConfig().kinds))
-    out = report_output(out_dir, llp_dir is not None, quick, seeds, epochs)
+    out = report_output(out_dir, llp_dir is not None, quick, seeds, epochs, paper_recipe=paper_recipe)
     data = report_data(llp_dir, features, labels, teachers, synth)
-    return ReportSetup(replace(data, source=out.describe(data.source)), QUICK_HAN if quick else None,
-                       2 if quick and epochs is None else epochs, out)
+    data = replace(data, source=out.describe(data.source), paper_recipe=paper_recipe, rows=None if rows is None else tuple(rows))
+    return ReportSetup(data, QUICK_HAN if quick else None, 2 if quick and epochs is None else epochs, out)
 
 # %% ../nbs/08_report.ipynb #2f4701ed
 def run_row(data:ReportData, preset:str, loss:LossConfig|str, seeds=(0, 1, 2), epochs:int|None=None, split:str='val',
-            train:LLPSplit|None=None, han_overrides:dict|None=None, keep_models:bool=False, **train_kw) -> list:
+            train:LLPSplit|None=None, # the training split of every seed (default: each seed's world's)
+            han_overrides:dict|None=None, keep_models:bool=False, **train_kw) -> list:
     "One configuration per seed (`train_runs`; `train_kw` go there); the ten numbers on `split` for each (with the models when `keep_models`)."
-    runs = [(train or data.splits['train'], loss, report_recipe(preset, data.synthetic, epochs, s)) for s in seeds]
+    worlds, results = {s: data.world(s) for s in seeds}, {}
+    for group in {id(w['val']): [s for s in seeds if worlds[s]['val'] is w['val']] for w in worlds.values()}.values():
+        w = worlds[group[0]]                                  # seeds of one world train together (on a GPU: as members)
+        runs = [(train or w['train'], loss, report_recipe(preset, data.synthetic, epochs, s, data.paper_recipe)) for s in group]
+        results.update(zip(group, train_runs(preset, runs, w['val'], han_overrides, **train_kw)))
     out = []
-    for r in train_runs(preset, runs, data.splits['val'], han_overrides, **train_kw):
-        scores = r.val if split == 'val' else evaluate(r.model, data.splits[split])
-        out.append((scores, r.model) if keep_models else scores)
+    for s in seeds:
+        scores = results[s].val if split == 'val' else evaluate(results[s].model, worlds[s][split])
+        out.append((scores, results[s].model) if keep_models else scores)
     return out
 
 def summarize(rows:dict, keys=AVVP_KEYS) -> tuple:
@@ -181,7 +213,8 @@ def compare(runs:dict,          # row key -> one score dict per seed, or NotRun
                         'difference': round(ours - paper, 2), 'source': source, 'note': '' if row in done else v.why})
     return pd.DataFrame(out)
 
-def to_markdown(table:pd.DataFrame, caption:str, paper_source:str='real LLP') -> str:
+def to_markdown(table:pd.DataFrame, caption:str, paper_source:str='real LLP',
+                remarks:dict|None=None) -> str: # row key -> a sentence under the table
     "Wide Markdown: one row per table row, one `ours ± std (paper)` cell per metric; rows not run say what they need."
     keys = list(dict.fromkeys(table['metric']))
     d = 2 if (table['paper'] * 10 % 1).abs().gt(1e-6).any() else 1      # as many decimals as the paper prints
@@ -194,17 +227,18 @@ def to_markdown(table:pd.DataFrame, caption:str, paper_source:str='real LLP') ->
     spread = ' ± standard deviation over seeds' if table['ours_std'].fillna(0).any() else ''
     lines += ['', f"Cells: ours{spread} (paper). Ours: {table['source'].iloc[0]}. Paper: {paper_source}, as published."]
     notes = table[table['note'] != ''].drop_duplicates('row')
-    lines += [f"Row *{r.row}*: {r.note}." for r in notes.itertuples()]
+    lines += [f"Row *{r.row}*: {r.note}." for r in notes.itertuples()] + [f"Row *{k}*: {v}." for k, v in (remarks or {}).items()]
     return '\n'.join(lines) + '\n'
 
 # %% ../nbs/08_report.ipynb #1a958dcb
 def table_writers(table:pd.DataFrame, name:str, caption:str, out_dir:str|Path, tag:str, paper_source:str='real LLP',
                   runs:pd.DataFrame|None=None, # `seed_runs` of the same rows: written as `<name>_runs_<tag>.csv`
+                  remarks:dict|None=None,      # row key -> a sentence under the Markdown table
                  ) -> dict:
     "The writers of a table's `<out_dir>/<name>_<tag>.csv` and `.md` (and of the runs behind it), for `write_together`."
     out_dir = Path(out_dir)
     files = {out_dir/f"{name}_{tag}.csv": lambda p: table.to_csv(p, index=False, lineterminator='\n'),
-             out_dir/f"{name}_{tag}.md": lambda p: p.write_text(to_markdown(table, caption, paper_source))}
+             out_dir/f"{name}_{tag}.md": lambda p: p.write_text(to_markdown(table, caption, paper_source, remarks))}
     if runs is not None: files[out_dir/f"{name}_runs_{tag}.csv"] = lambda p: runs.to_csv(p, index=False, lineterminator='\n')
     return files
 
@@ -218,7 +252,7 @@ def write_frame(df:pd.DataFrame, name:str, caption:str, out_dir:str|Path, tag:st
     return write_together({out_dir/f"{name}_{tag}.csv": lambda p: df.to_csv(p, index=False, lineterminator='\n'),
                         out_dir/f"{name}_{tag}.md": lambda p: p.write_text(md)})
 
-# %% ../nbs/08_report.ipynb #1428cd85
+# %% ../nbs/08_report.ipynb #5dfec459
 def paired_differences(runs:pd.DataFrame, baseline:str) -> pd.DataFrame:
     "Each row's difference from `baseline`, seed by seed, of `seed_runs` output: mean and std per (row, metric)."
     wide = runs.pivot_table(index=['metric', 'seed'], columns='row', values='value', sort=False)
@@ -226,15 +260,18 @@ def paired_differences(runs:pd.DataFrame, baseline:str) -> pd.DataFrame:
     g = diff.groupby(['row', 'metric'], sort=False)['diff']
     return pd.DataFrame({'mean': g.mean(), 'std': g.std(ddof=1).fillna(0.0), 'seeds': g.size()}).reset_index()
 
+# %% ../nbs/08_report.ipynb #431719cd
 def _diff_panel(ax, table, runs, baseline, k, rows):
+    "One panel of the difference band: each of `rows` minus `baseline` on metric `k`, paired by seed, beside the paper's."
     paper = table[table['metric'] == k].set_index('row')['paper']
     d = paired_differences(runs[runs['metric'] == k], baseline).set_index('row').reindex(rows)
     y = np.arange(len(rows))
     ax.barh(y - 0.2, paper.reindex(rows) - paper[baseline], 0.4, color='#bbbbbb')
     ax.barh(y + 0.2, d['mean'], 0.4, xerr=d['std'], color='#3a6ea5')
-    ax.axvline(0, color='black', lw=0.8); ax.tick_params(labelsize=8); ax.invert_yaxis()
+    ax.axvline(0, color='black', lw=0.8); ax.tick_params(labelsize=8)
     ax.set_title(f"{metric_name(k)}: difference\nfrom the baseline", fontsize=8)
 
+# %% ../nbs/08_report.ipynb #f29e66d4
 def chart(table:pd.DataFrame, title:str, paper_source:str='real LLP',
           runs:pd.DataFrame|None=None, # `seed_runs` of the rows: with `baseline`, adds the difference panels
           baseline:str|None=None,      # the row every other row is compared with
@@ -253,11 +290,12 @@ def chart(table:pd.DataFrame, title:str, paper_source:str='real LLP',
         t = table[table['metric'] == k].set_index('row').loc[rows]
         ax.barh(y - 0.2, t['paper'], 0.4, color='#bbbbbb', label=f'paper ({paper_source})')
         ax.barh(y + 0.2, t['ours'], 0.4, xerr=t['ours_std'], color='#3a6ea5', label='ours')
-        ax.set_title(metric_name(k), fontsize=9); ax.set_xlim(0, 100); ax.tick_params(labelsize=8); ax.invert_yaxis()
+        ax.set_title(metric_name(k), fontsize=9); ax.set_xlim(0, 100); ax.tick_params(labelsize=8)
     axes[0][0].set_yticks(y, rows, fontsize=8)
     if diffs:
         for ax, k in zip(axes[1], keys): _diff_panel(ax, table, runs, baseline, k, others)
         axes[1][0].set_yticks(np.arange(len(others)), others, fontsize=8)
+    for row in axes: row[0].invert_yaxis()           # the table's first row on top (once: a panel row shares its y axis)
     handles, labels = axes[0][0].get_legend_handles_labels()
     fig.legend(handles, labels, fontsize=8, loc='lower center', ncol=2, frameon=False)
     spread = f"; bars ± std over {runs['seed'].nunique()} seed(s); baseline: {baseline}" if diffs else ''
@@ -266,6 +304,7 @@ def chart(table:pd.DataFrame, title:str, paper_source:str='real LLP',
     fig.tight_layout(rect=(0, 0.05 if diffs else 0.08, 1, 1))
     return fig
 
+# %% ../nbs/08_report.ipynb #8501d4c0
 def png_writer(fig):
     "A writer (for `write_together` or `atomic_write`) of `fig` as a deterministic PNG (no software version or date)."
     return lambda p: fig.savefig(p, format='png', dpi=110, metadata={'Software': None})
@@ -278,6 +317,7 @@ def report_table(runs:dict,            # row key -> one score dict per seed, or 
                  baseline:str|None=None,    # the row the difference panels compare with
                  paper_source:str='real LLP',
                  how:str='',           # how the rows were made, after the caption (e.g. 'trained here')
+                 remarks:dict|None=None, # row key -> a sentence under the Markdown table (what a reader must know of the row)
                 ) -> list:
     "Write a paper-vs-ours table over seeds: CSV, Markdown, per-seed CSV and chart under `out_dir`, together; returns the paths."
     t = TABLES[table] if isinstance(table, str) else table
@@ -287,7 +327,7 @@ def report_table(runs:dict,            # row key -> one score dict per seed, or 
     caption = t.caption + (f" ({how})" if how else '')
     n = sorted({len(v) for v in done.values()})
     seeds = f"{n[0]} seed(s)" if len(n) == 1 else f"{n[0]} to {n[-1]} seeds per row" if n else 'no row run'
-    files = table_writers(table_, t.name, f"{caption}; ours on {source}, {seeds}", out_dir, tag, paper_source, long)
+    files = table_writers(table_, t.name, f"{caption}; ours on {source}, {seeds}", out_dir, tag, paper_source, long, remarks)
     if done:
         shown = table_[table_['metric'].isin(chart_keys or keys)]
         files[Path(out_dir)/f"{t.name}_{tag}.png"] = png_writer(chart(shown, caption, paper_source, long, baseline))

@@ -4,10 +4,11 @@
 
 # %% ../nbs/09_reproduce.ipynb #74cf2a3c
 from __future__ import annotations
-import subprocess, tempfile, warnings
+import contextlib, logging, subprocess, tempfile, warnings
 from pathlib import Path
 
 import pandas as pd
+from nbclient.exceptions import DeadKernelError
 
 from .claims import counts_line, ledger_counts
 from .cli import CommandParser, command, writable_folder
@@ -45,16 +46,25 @@ def run_report(name:str, params:dict, nbs_dir:str|Path='nbs', runs_dir:str|Path=
     if not src.is_file(): raise ReportFailed(f"{src}: no such report notebook (run from the repository root, or pass --nbs)")
     declared = pm.inspect_notebook(str(src))
     failed = []
-    with tempfile.TemporaryDirectory(prefix='valor_kernel_') as sockets, warnings.catch_warnings():
+    with tempfile.TemporaryDirectory(prefix='valor_kernel_') as sockets, warnings.catch_warnings(), _quiet_papermill():
         def execute(tmp):
             try: pm.execute_notebook(str(src), str(tmp), parameters={k: v for k, v in params.items() if k in declared}, kernel_name=kernel,
                                      progress_bar=False, kernel_manager_class=_ipc_kernel_manager(Path(sockets)))
-            except pm.PapermillExecutionError as e: failed.append(e)   # the executed copy, with the error, is kept
+            except pm.PapermillExecutionError as e:   # the executed copy, with the error, is kept
+                failed.append(f"failed in cell {e.exec_count}: {e.ename}: {e.evalue}")
+            except DeadKernelError: failed.append("its kernel died (killed, or out of memory)")
         warnings.filterwarnings('ignore', 'The specified file .* does not end in')   # papermill, of the temporary name
         atomic_write(dst, execute)
-    if failed: raise ReportFailed(f"{name}.ipynb failed in cell {failed[0].exec_count}: {failed[0].ename}: {failed[0].evalue} "
-                                  f"(executed copy: {dst})")
+    if failed: raise ReportFailed(f"{name}.ipynb {failed[0]} (executed copy: {dst})")
     return dst
+
+@contextlib.contextmanager
+def _quiet_papermill():
+    "Papermill's log lines (e.g. 'Kernel died while waiting for execute reply') stay off the terminal: our one line says it."
+    log, null = logging.getLogger('papermill'), logging.NullHandler()
+    log.addHandler(null)
+    try: yield
+    finally: log.removeHandler(null)
 
 # %% ../nbs/09_reproduce.ipynb #ab78e7f0
 def summary(out_dir:str|Path='figures', tag:str='synthetic') -> pd.DataFrame:
@@ -97,10 +107,12 @@ def reproduce(params:dict|None=None, only:list|None=None, nbs_dir='nbs',
 
 # %% ../nbs/09_reproduce.ipynb #14817eee
 def claims_summary(out_dir:str|Path='figures', tag:str='synthetic') -> str:
-    "One line on the claims ledger of `tag` in `out_dir`: how many of the paper's comparisons hold, and where to read them."
+    "One line on the claims ledger of `tag` in `out_dir`: how its tests came out, the fitted and built-in claims apart, and where to read them."
     path = Path(out_dir)/f"claims_{tag}.csv"
     if not path.is_file(): return f"claims ledger: {path} not written (run the claims report)"
-    return f"claims ledger ({path.with_suffix('.md')}): {counts_line(ledger_counts(pd.read_csv(path)))}"
+    t = pd.read_csv(path)
+    return (f"claims ledger ({path.with_suffix('.md')}): tests {counts_line(ledger_counts(t, 'test'))}; apart from them, "
+            f"fitted {counts_line(ledger_counts(t, 'fitted'))}, built in {counts_line(ledger_counts(t, 'built in'))}")
 
 # %% ../nbs/09_reproduce.ipynb #8a8d5121
 OFFICIAL_PARAMS = {   # the official layout (`valor_fetch DEST`): folders relative to `--root` and to llp_dir

@@ -127,6 +127,7 @@ def draw_weak(rng:np.random.Generator, n:int, split:str='train') -> np.ndarray:
     dist = LABELS_PER_VIDEO[split]
     return _draw_classes(rng, rng.choice(np.arange(1, len(dist) + 1), n, p=_p(dist)), class_log_weights(split))
 
+# %% ../nbs/06_synth.ipynb #d2bc4873
 def draw_gt(rng:np.random.Generator, weak:np.ndarray, cfg:SynthConfig=SynthConfig()) -> tuple:
     "Dense audio and visual ground truth `(n, 10, 25)` uint8 for weak labels `weak`."
     n, C = weak.shape

@@ -17,7 +17,7 @@ from .prompts import LLP_PROMPTS, Prompts
 # %% auto #0
 __all__ = ['PRECISIONS', 'CLAP_WEIGHTS_HUB', 'clip_state_dict_from_transformers', 'create_clip', 'autocast', 'ClipTeacher',
            'clap_token_grid', 'clap_weights_file', 'read_clap_weights', 'quiet_clap_dependencies', 'ClapTeacher',
-           'use_offline_hub', 'build_offline_hub', 'add_teacher_arguments']
+           'build_offline_hub', 'use_offline_hub', 'add_teacher_arguments']
 
 # %% ../nbs/07_teachers.ipynb #2764c1c9
 def clip_state_dict_from_transformers(sd:dict) -> dict:
@@ -82,7 +82,7 @@ def create_clip(model:str='ViT-L-14', # an open_clip model name (or a config reg
     except Exception as e: raise ValueError(f"{weights}: not loadable as {model} weights ({type(e).__name__}: {one_line(e)})") from None
     finally: logging.getLogger().removeFilter(quiet)
 
-# %% ../nbs/07_teachers.ipynb #6b637955
+# %% ../nbs/07_teachers.ipynb #0a33c4a5
 PRECISIONS = {'fp32': None, 'bf16': torch.bfloat16, 'fp16': torch.float16}
 
 def autocast(device:str, precision:str='fp32'):
@@ -92,6 +92,7 @@ def autocast(device:str, precision:str='fp32'):
     if precision == 'fp16' and kind != 'cuda': raise ValueError("precision 'fp16' needs a GPU (--device cuda); use 'bf16' on a CPU")
     return torch.autocast(kind, dtype=PRECISIONS[precision] or torch.float32, enabled=precision != 'fp32')
 
+# %% ../nbs/07_teachers.ipynb #7f353ea0
 class ClipTeacher:
     "CLIP as the visual teacher: logits per frame and class, and image embeddings."
     def __init__(self, prompts:Prompts=LLP_PROMPTS,
@@ -153,7 +154,7 @@ def read_clap_weights(path:str|Path) -> dict:
     sd.pop('text_branch.embeddings.position_ids', None)    # not a parameter in current transformers (laion_clap drops it too)
     return sd
 
-# %% ../nbs/07_teachers.ipynb #01657f7d
+# %% ../nbs/07_teachers.ipynb #84cae7fd
 def quiet_clap_dependencies():
     "Silence four harmless warnings raised inside laion_clap's dependencies (timm, torch, torchaudio, tqdm), there only, and transformers' weight-loading bar."
     import warnings
@@ -165,6 +166,18 @@ def quiet_clap_dependencies():
                                       (r'IProgress not found', Warning, r'tqdm\.')):     # tqdm.auto in a kernel without ipywidgets
         warnings.filterwarnings('ignore', message=f'.*{message}', category=category, module=module)
 
+def _clap_module(path:Path|None, amodel:str, device:str):
+    "laion_clap's fusion `CLAP_Module` in eval mode, with the weights of the checkpoint at `path` (random weights when None)."
+    quiet_clap_dependencies()
+    import laion_clap
+    clap = laion_clap.CLAP_Module(enable_fusion=True, amodel=amodel, tmodel='roberta', device=device)
+    if path is not None:
+        try: clap.model.load_state_dict(read_clap_weights(path))
+        except RuntimeError as e: raise ValueError(f"{path}: not a laion_clap fusion checkpoint of {amodel} ({one_line(e)})") from None
+    clap.eval()
+    return clap
+
+# %% ../nbs/07_teachers.ipynb #63a6fdeb
 class ClapTeacher:
     "CLAP as the audio teacher: logits per one-second segment and class, and the token map of the whole clip."
     def __init__(self, prompts:Prompts=LLP_PROMPTS,
@@ -173,13 +186,7 @@ class ClapTeacher:
                  precision:str='fp32'):       # 'fp32' (as officially), 'bf16' or 'fp16' (GPU) autocast for the audio
         autocast(device, precision)
         path = None if weights is None else clap_weights_file(weights)
-        quiet_clap_dependencies()
-        import laion_clap
-        self.clap = laion_clap.CLAP_Module(enable_fusion=True, amodel=amodel, tmodel='roberta', device=device)
-        if path is not None:
-            try: self.clap.model.load_state_dict(read_clap_weights(path))
-            except RuntimeError as e: raise ValueError(f"{path}: not a laion_clap fusion checkpoint of {amodel} ({one_line(e)})") from None
-        self.clap.eval()
+        self.clap = _clap_module(path, amodel, device)
         self.device, self.precision = device, precision
         with torch.no_grad():
             self.text = F.normalize(self.clap.get_text_embedding(list(prompts.clap_captions), use_tensor=True).float(), dim=-1).cpu()
@@ -208,7 +215,7 @@ class ClapTeacher:
         finally: hook.remove()
         return clap_token_grid(grabbed[0].float().cpu()).numpy()
 
-# %% ../nbs/07_teachers.ipynb #8ca1a4da
+# %% ../nbs/07_teachers.ipynb #56b00646
 def _bytes_to_unicode() -> dict:
     "GPT-2's reversible byte -> printable character table: the alphabet of byte-level BPE."
     keep = list(range(ord('!'), ord('~') + 1)) + list(range(ord('¡'), ord('¬') + 1)) + list(range(ord('®'), ord('ÿ') + 1))
@@ -216,17 +223,6 @@ def _bytes_to_unicode() -> dict:
     for b in range(256):
         if b not in keep: keep.append(b); chars.append(256 + n); n += 1
     return dict(zip(keep, map(chr, chars)))
-
-def use_offline_hub() -> Path:
-    "For random weights: the stand-in hub already in use, or valor_nb's own (never a user's real cache); `HF_HUB_OFFLINE` on."
-    import sys
-    current = Path(os.environ.get('HF_HUB_CACHE', Path.home()/'.cache'/'huggingface'/'hub'))
-    cache = current if (current/'.valor_nb_offline_hub').exists() else Path(os.environ.get('VALOR_NB_CACHE', Path.home()/'.cache'/'valor_nb'))/'offline_hub'
-    os.environ.update(HF_HUB_OFFLINE='1', HF_HUB_CACHE=str(cache))
-    if 'huggingface_hub' in sys.modules:                          # already imported: its constants were read before
-        import huggingface_hub.constants as hc
-        hc.HF_HUB_OFFLINE, hc.HF_HUB_CACHE = True, str(cache)
-    return build_offline_hub(cache)
 
 def build_offline_hub(cache:str|Path|None=None, text_layers:int=1) -> Path:
     "Write tokenizers for roberta-base, facebook/bart-base, bert-base-uncased and a random RoBERTa into a HF hub cache."
@@ -251,6 +247,18 @@ def build_offline_hub(cache:str|Path|None=None, text_layers:int=1) -> Path:
     RobertaModel(config).save_pretrained(snapshot('roberta-base'))
     (cache/'.valor_nb_offline_hub').write_text('stand-in hub for random-weight runs of valor_nb\n')
     return cache
+
+# %% ../nbs/07_teachers.ipynb #d272a739
+def use_offline_hub() -> Path:
+    "For random weights: the stand-in hub already in use, or valor_nb's own (never a user's real cache); `HF_HUB_OFFLINE` on."
+    import sys
+    current = Path(os.environ.get('HF_HUB_CACHE', Path.home()/'.cache'/'huggingface'/'hub'))
+    cache = current if (current/'.valor_nb_offline_hub').exists() else Path(os.environ.get('VALOR_NB_CACHE', Path.home()/'.cache'/'valor_nb'))/'offline_hub'
+    os.environ.update(HF_HUB_OFFLINE='1', HF_HUB_CACHE=str(cache))
+    if 'huggingface_hub' in sys.modules:                          # already imported: its constants were read before
+        import huggingface_hub.constants as hc
+        hc.HF_HUB_OFFLINE, hc.HF_HUB_CACHE = True, str(cache)
+    return build_offline_hub(cache)
 
 # %% ../nbs/07_teachers.ipynb #c8e4d379
 def add_teacher_arguments(p):

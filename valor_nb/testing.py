@@ -39,7 +39,7 @@ def reference_forward(model, audio, visual2d, visual3d) -> HANOutput:
     v = p.fusion(torch.cat([project(visual2d, c.visual2d, p.visual2d), project(visual3d, c.visual3d, p.visual3d)], -1))
     return model.heads(*model.encoder(a, v))
 
-# %% ../nbs/13_testing.ipynb #8717c37e
+# %% ../nbs/13_testing.ipynb #adc8a38b
 def _f_scores(tp, fp, fn):
     "Per-video score from per-class count lists: mean F over counted classes, 1.0 when none counts."
     fs = []
@@ -53,7 +53,7 @@ def _segment_counts(P, G):
     "P, G: (C, T) float arrays of one video."
     return np.sum(P * G, axis=1), np.sum(P * (1 - G), axis=1), np.sum((1 - P) * G, axis=1)
 
-
+# %% ../nbs/13_testing.ipynb #c6009719
 def _runs(row):
     "Maximal runs of ones in a 1-D 0/1 array, each as a 0/1 indicator array."
     runs, start = [], None
@@ -65,6 +65,7 @@ def _runs(row):
 
 
 def _event_counts(P, G):
+    "Event-level counts `(tp, fp, fn)` per class of one video: events match when they overlap by at least half their union."
     C = P.shape[0]
     tp, fp, fn = np.zeros(C), np.zeros(C), np.zeros(C)
     for c in range(C):
@@ -77,7 +78,7 @@ def _event_counts(P, G):
             if not any(match(g, p) for p in pr): fn[c] += 1
     return tp, fp, fn
 
-
+# %% ../nbs/13_testing.ipynb #4dd203e7
 def reference_scores(pred_a, pred_v, gt_a, gt_v):
     "All ten numbers, one video at a time, as the official procedure computes them."
     names = ('a', 'v', 'av', 'event')
@@ -101,7 +102,7 @@ def reference_scores(pred_a, pred_v, gt_a, gt_v):
                     f'{lvl}_event': 100 * np.mean(np.array(per[f'{lvl}_event']))})
     return out
 
-
+# %% ../nbs/13_testing.ipynb #f959ac69
 def reference_fidelity(lab_a, lab_v, gt_a, gt_v):
     "Micro F over all segments, per modality, summing counts video by video."
     out = {}

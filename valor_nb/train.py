@@ -106,7 +106,7 @@ def optimise(model:torch.nn.Module, opt:torch.optim.Optimizer, total:torch.Tenso
     if grad_norm is not None: torch.nn.utils.clip_grad_norm_(model.parameters(), grad_norm)
     opt.step()
 
-# %% ../nbs/05_train.ipynb #704b36e5
+# %% ../nbs/05_train.ipynb #212d620e
 @dataclass
 class Batch:
     "One training batch as the hooks see it: `before_loss` may replace its targets `y`."
@@ -121,11 +121,12 @@ class Batch:
         "Each element's loss term under the current targets: 'video' (B, C), each modality's (B, C) or (B, 10, C)."
         return avvp_loss(self.out, self.y, self.loss, reduction='none')[1]
 
+# %% ../nbs/05_train.ipynb #1270dc89
 class Hook:
     "A way into the training loop: override the calls a method needs."
-    def before_epoch(self, model:torch.nn.Module, epoch:int): pass
-    def before_loss(self, b:Batch): pass
-    def after_epoch(self, model:torch.nn.Module, row:dict): pass
+    def before_epoch(self, model:torch.nn.Module, epoch:int): "Called before each (1-based) `epoch`, once its learning rate is set."
+    def before_loss(self, b:Batch): "Called on each batch after the forward pass, before its loss: may replace the targets `b.y`."
+    def after_epoch(self, model:torch.nn.Module, row:dict): "Called after each epoch (and its checkpoints) with the epoch's row of the history."
 
 # %% ../nbs/05_train.ipynb #e791e081
 def train_step(model:HAN, opt:torch.optim.Optimizer, x:tuple, y:Targets, loss:LossConfig,
@@ -221,7 +222,7 @@ def epoch_line(row:dict, metric:str, best:dict, epochs:int, pace:float) -> str:
             f"(best {best['score']:.2f}, epoch {best['epoch']}), {duration(row['seconds'])}"
             + (f"; about {duration(left * pace)} left" if left else ''))
 
-# %% ../nbs/05_train.ipynb #206b418c
+# %% ../nbs/05_train.ipynb #5dcaea86
 def _resume(model, opt, shuffle, out_dir, config, data):
     "Load `out_dir/last.pt` into the model, optimiser and generators: `(history, best, first epoch)`."
     ck = read_resume_state(out_dir/'last.pt', config, data)
@@ -232,6 +233,48 @@ def _resume(model, opt, shuffle, out_dir, config, data):
         raise ValueError(f"{out_dir/'last.pt'}: cannot resume from it ({one_line(e)}); delete it to start over") from None
     return ck['history'], ck['best'], ck['epoch'] + 1
 
+def _start_runs(model, opt, recipe:Recipe, runs:list, out_dir:Path|None, resume:bool, config:dict|None, data:dict|None) -> tuple:
+    "Each run's data-order generator, its history and best so far, and the first epoch to train: fresh, or a lone run resumed from `last.pt`."
+    torch.manual_seed(recipe.seed)
+    shuffles = [torch.Generator().manual_seed(s) for s in runs]
+    history, best, start = [[] for _ in runs], [{'score': -math.inf, 'epoch': 0, 'state': None} for _ in runs], 1
+    if resume and out_dir is not None and (out_dir/'last.pt').exists():
+        history[0], best[0], start = _resume(model, opt, shuffles[0], out_dir, config, data)
+    return shuffles, history, best, start
+
+# %% ../nbs/05_train.ipynb #9b062b86
+def _run_epoch(epoch:int, model, opt, recipe:Recipe, n:int, steps, scores_of, shuffles:list, hooks:tuple, quiet:bool) -> list:
+    "Epoch `epoch` of every run: the recipe's learning rate, each run's videos in a fresh shuffled order, `steps` on each batch, then `scores_of()`; each run's row of the history."
+    t0 = time.perf_counter()
+    lr = learning_rate(recipe, epoch)
+    for group in opt.param_groups: group['lr'] = lr
+    for h in hooks: h.before_epoch(model, epoch)
+    device = next(model.parameters()).device
+    perms, totals, parts = [torch.randperm(n, generator=g).to(device) for g in shuffles], [0.0] * len(shuffles), [{} for _ in shuffles]
+    for i in tqdm(range(0, n, recipe.batch_size), desc=f'epoch {epoch}', leave=False, disable=True if quiet else None):
+        idx = [p[i:i + recipe.batch_size] for p in perms]
+        for r, (l, p) in enumerate(steps(idx)):
+            totals[r] += l * len(idx[r])
+            for k, v in p.items(): parts[r][k] = parts[r].get(k, 0.0) + v * len(idx[r])
+    scores, seconds = scores_of(), time.perf_counter() - t0
+    return [{'epoch': epoch, 'lr': lr, 'loss': totals[r] / n, 'parts': {k: v / n for k, v in parts[r].items()},
+             'val': scores[r], 'seconds': seconds / len(shuffles)} for r in range(len(shuffles))]
+
+# %% ../nbs/05_train.ipynb #7f3e63d9
+def _record_epoch(rows:list, history:list, best:list, metric:str, state, best_pt:Path|None, extra:dict) -> None:
+    "Each run's row into its history; a run whose `metric` beats its best keeps a copy of its weights `state(r)` (and writes `best_pt`)."
+    for r, row in enumerate(rows):
+        history[r].append(row)
+        if row['val'][metric] > best[r]['score']:
+            best[r] = {'score': row['val'][metric], 'epoch': row['epoch'], 'state': copy.deepcopy(state(r))}
+            if best_pt is not None: save_checkpoint({'model': best[r]['state'], **extra}, best_pt)
+
+def _save_last(path:Path, model, opt, shuffle, epoch:int, history:list, best:dict, data:dict|None, extra:dict) -> Path:
+    "`last.pt` after `epoch`: everything a lone run needs to resume (`RESUME_KEYS`)."
+    return save_checkpoint({'model': model.state_dict(), 'optimizer': opt.state_dict(), 'epoch': epoch, 'history': history,
+                            'best': best, 'rng': torch.get_rng_state(), 'shuffle': shuffle.get_state(), 'data': data, **extra}, path)
+
+# %% ../nbs/05_train.ipynb #f70a45db
 def fit_loop(model:torch.nn.Module, opt:torch.optim.Optimizer, n:int, # the model, its optimiser, the training videos
              step,                  # step(indices) -> (loss, parts): one optimisation step on those videos
              score,                 # score() -> dict of validation numbers, after each epoch
@@ -249,37 +292,14 @@ def fit_loop(model:torch.nn.Module, opt:torch.optim.Optimizer, n:int, # the mode
     runs = [recipe.seed] if seeds is None else list(seeds)
     if seeds is not None and (out_dir is not None or hooks or log):
         raise ValueError('runs trained together keep no checkpoints on disk, take no hooks and print no progress lines')
-    device = next(model.parameters()).device
-    torch.manual_seed(recipe.seed)
-    shuffles = [torch.Generator().manual_seed(s) for s in runs]
     steps, scores_of = (step, score) if seeds is not None else ((lambda idx: [step(idx[0])]), (lambda: [score()]))
     state = states or (lambda r: model.state_dict())
-    history, best, start = [[] for _ in runs], [{'score': -math.inf, 'epoch': 0, 'state': None} for _ in runs], 1
-    if resume and out_dir is not None and (out_dir/'last.pt').exists():
-        history[0], best[0], start = _resume(model, opt, shuffles[0], out_dir, config, data)
+    shuffles, history, best, start = _start_runs(model, opt, recipe, runs, out_dir, resume, config, data)
     extra, t_start = {'config': config, **(record or {})}, time.perf_counter()
     for epoch in range(start, recipe.epochs + 1):
-        t0 = time.perf_counter()
-        lr = learning_rate(recipe, epoch)
-        for group in opt.param_groups: group['lr'] = lr
-        for h in hooks: h.before_epoch(model, epoch)
-        perms, totals, parts = [torch.randperm(n, generator=g).to(device) for g in shuffles], [0.0] * len(runs), [{} for _ in runs]
-        for i in tqdm(range(0, n, recipe.batch_size), desc=f'epoch {epoch}', leave=False, disable=True if quiet else None):
-            idx = [p[i:i + recipe.batch_size] for p in perms]
-            for r, (l, p) in enumerate(steps(idx)):
-                totals[r] += l * len(idx[r])
-                for k, v in p.items(): parts[r][k] = parts[r].get(k, 0.0) + v * len(idx[r])
-        scores, seconds = scores_of(), time.perf_counter() - t0
-        for r in range(len(runs)):
-            history[r].append({'epoch': epoch, 'lr': lr, 'loss': totals[r] / n, 'parts': {k: v / n for k, v in parts[r].items()},
-                               'val': scores[r], 'seconds': seconds / len(runs)})
-            if scores[r][metric] > best[r]['score']:
-                best[r] = {'score': scores[r][metric], 'epoch': epoch, 'state': copy.deepcopy(state(r))}
-                if out_dir is not None: save_checkpoint({'model': best[r]['state'], **extra}, out_dir/'best.pt')
-        if out_dir is not None:
-            save_checkpoint({'model': model.state_dict(), 'optimizer': opt.state_dict(), 'epoch': epoch, 'history': history[0],
-                             'best': best[0], 'rng': torch.get_rng_state(), 'shuffle': shuffles[0].get_state(), 'data': data,
-                             **extra}, out_dir/'last.pt')
+        rows = _run_epoch(epoch, model, opt, recipe, n, steps, scores_of, shuffles, hooks, quiet)
+        _record_epoch(rows, history, best, metric, state, None if out_dir is None else out_dir/'best.pt', extra)
+        if out_dir is not None: _save_last(out_dir/'last.pt', model, opt, shuffles[0], epoch, history[0], best[0], data, extra)
         if log: log(epoch_line(history[0][-1], metric, best[0], recipe.epochs, (time.perf_counter() - t_start) / (epoch - start + 1)))
         for h in hooks: h.after_epoch(model, history[0][-1])
         if on_epoch_end is not None: on_epoch_end(history[0][-1])
@@ -291,7 +311,9 @@ def fit_loop(model:torch.nn.Module, opt:torch.optim.Optimizer, n:int, # the mode
 class SegmentForward(torch.nn.Module):
     "`model.forward_segments` as a module's `forward`, for `DistributedDataParallel` (which hooks `forward` only)."
     def __init__(self, model:HAN): super().__init__(); self.model = model
-    def forward(self, *x): return self.model.forward_segments(*x)
+    def forward(self, *x):
+        "The wrapped model's `forward_segments` of inputs `x`."
+        return self.model.forward_segments(*x)
 
 def batch_step(model:HAN, opt:torch.optim.Optimizer, x:tuple, y:Targets, loss:LossConfig, recipe:Recipe, bf16:bool=False,
                hooks:tuple=()):
@@ -330,10 +352,12 @@ def epoch_seconds(model:HAN, x:tuple, y:Targets, loss:LossConfig, recipe:Recipe,
         evaluate(twin, val, x_val, bf16=bf16)
     return (t1 - t0) / steps * math.ceil(n / recipe.batch_size) + time.perf_counter() - t1
 
-# %% ../nbs/05_train.ipynb #01e6e1a7
+# %% ../nbs/05_train.ipynb #59bfe5c6
 def _run_config(model, loss, recipe, bf16):
+    "A run's configuration as plain values (the model's, the loss's and the recipe's fields, and bf16): what `last.pt` must match to resume."
     return {'han': asdict(model.cfg), 'loss': asdict(loss), 'recipe': asdict(recipe), 'bf16': bf16}
 
+# %% ../nbs/05_train.ipynb #11df5c34
 def fit(model:HAN,              # trained in place
         train:LLPSplit,         # features and the targets `loss` needs
         val:LLPSplit,           # features and dense ground truth: selects the best epoch
@@ -404,6 +428,7 @@ def run_info(preset:str, loss:str, data:str, synthetic:bool, recipe:str) -> dict
 
 # %% ../nbs/05_train.ipynb #1f0028f8
 def _pairs(items, what):
+    "`KEY=FOLDER` items of option `what` as a dict; a `UsageError` for any other form."
     out = {}
     for it in items or []:
         k, sep, v = it.partition('=')
@@ -412,6 +437,7 @@ def _pairs(items, what):
     return out
 
 def train_arguments() -> CommandParser:
+    "The argument parser of `valor_train`."
     p = CommandParser(prog='valor_train', description='Train a HAN on an LLP folder and evaluate it (VALOR recipe).')
     p.add_argument('llp_dir', nargs='?', help='folder with the LLP CSV files; the feature and label folders are relative to it (or absolute)')
     p.add_argument('--synthetic', action='store_true', help="train on valor_nb's built-in synthetic LLP instead of LLP_DIR "

@@ -35,11 +35,15 @@ class Clip:
     has_audio: bool = True
 
     @property
-    def frame_indices(self) -> np.ndarray: return np.round(np.linspace(0, len(self.frames) - 1, N_SEGMENTS)).astype(int)
+    def frame_indices(self) -> np.ndarray:
+        "The indices of the 10 segment frames among `frames`: `round(linspace(0, N - 1, 10))`, as the official pipeline chose them."
+        return np.round(np.linspace(0, len(self.frames) - 1, N_SEGMENTS)).astype(int)
     @property
-    def segment_frames(self) -> np.ndarray: return self.frames[self.frame_indices]
+    def segment_frames(self) -> np.ndarray:
+        "The 10 segment frames `(10, H, W, 3)`, one per one-second segment."
+        return self.frames[self.frame_indices]
 
-# %% ../nbs/06a_video.ipynb #d0a02121
+# %% ../nbs/06a_video.ipynb #f3d610a6
 def _rescale(x:int, a:Fraction, b:Fraction) -> int:
     "`x · a / b` rounded to the nearest integer, ties away from zero (FFmpeg's `av_rescale_q`)."
     q, r = divmod(abs(Fraction(x) * a / b), 1)
@@ -48,6 +52,7 @@ def _rescale(x:int, a:Fraction, b:Fraction) -> int:
 
 def _rintf(x:float) -> int: return int(np.rint(np.float32(x)))   # C's lrintf: single precision, ties to even
 
+# %% ../nbs/06a_video.ipynb #1a508ecb
 class FrameRateSync:
     "ffmpeg 5.1's constant-frame-rate sync for `-r rate`: how many output frames each decoded frame becomes."
     def __init__(self, rate:int, time_base:Fraction, frame_rate:Fraction|None, start:int=0, single_stream:bool=False):
@@ -117,11 +122,7 @@ def _audio_wave(container, stream, rate:int) -> np.ndarray:
     n = int(np.ceil(len(mono) * (float(rate) / stream.rate)))                 # librosa's length: zero-padded or cut to n
     return np.pad(wave, (0, max(0, n - len(wave))))[:n]
 
-# %% ../nbs/06a_video.ipynb #96d41ca9
-def _why(e:Exception) -> str:
-    "Why a file could not be read, in words: the library's message without its error number or the path."
-    return getattr(e, 'strerror', None) or one_line(e)
-
+# %% ../nbs/06a_video.ipynb #d509784a
 def _video_frames(container, stream, fps:int, jpeg:bool) -> tuple:
     "The output frames of `ffmpeg -r fps` (`(N, H, W, 3)` uint8) and the stream's length in seconds."
     sync = FrameRateSync(fps, stream.time_base, stream.guessed_rate, container.start_time or 0, len(container.streams) == 1)
@@ -137,6 +138,11 @@ def _video_frames(container, stream, fps:int, jpeg:bool) -> tuple:
     times = np.array(pts, float) * float(stream.time_base)
     step = float(np.median(np.diff(times))) if len(times) > 1 else 1 / fps
     return np.stack(kept), float(times[-1] - times[0]) + step
+
+# %% ../nbs/06a_video.ipynb #333ebeb4
+def _why(e:Exception) -> str:
+    "Why a file could not be read, in words: the library's message without its error number or the path."
+    return getattr(e, 'strerror', None) or one_line(e)
 
 def decode_video(path:str|Path, fps:int=FPS, rate:int=SAMPLE_RATE,
                  jpeg:bool=True) -> Clip:  # frames through ffmpeg's default JPEG, as the official frame files
@@ -155,6 +161,7 @@ def decode_video(path:str|Path, fps:int=FPS, rate:int=SAMPLE_RATE,
     except (av.error.FFmpegError, OSError, ValueError) as e: raise ClipError(f"{path}: cannot be decoded ({_why(e)})") from None
     return Clip(path, frames, wave, length, has_audio)
 
+# %% ../nbs/06a_video.ipynb #e26c874e
 def probe_video(path:str|Path) -> None:
     "Check in a moment that `path` opens and decodes its first video frame; a `ClipError` naming the file otherwise."
     import av
