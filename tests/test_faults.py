@@ -45,9 +45,10 @@ def tmpfs(tmp_path):
 
 
 def reproduce(cwd, *args, **popen):
-    "valor_reproduce --quick in `cwd`, in its own session (as a terminal runs it: Ctrl-C reaches its process group)."
+    """valor_reproduce --quick in `cwd`, in its own session, as a terminal runs it: Ctrl-C reaches its process group (and
+    is not ignored, though a shell's background job, as these tests may be, ignores it)."""
     return subprocess.Popen([sys.executable, '-c', 'from valor_nb.reproduce import main; main()', '--quick', '--nbs', NBS, *map(str, args)],
-                            cwd=cwd, start_new_session=True, text=True, **popen)
+                            cwd=cwd, start_new_session=True, text=True, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL), **popen)
 
 
 def wait_for(condition, seconds=120):
