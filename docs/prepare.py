@@ -121,6 +121,8 @@ def is_report(nb_path:Path) -> bool:
 def figure_table(stem:str):
     "The `valor_nb.paper.TABLES` record of a figure file: table7_classwise_synthetic -> table7, figure3_synthetic -> figures34."
     from valor_nb.paper import TABLES
+    named = [t for n, t in TABLES.items() if stem.startswith(n + '_')]     # table1_methods_synthetic -> table1_methods
+    if named: return max(named, key=lambda t: len(t.name))
     m = re.match(r'(table|figure)(\d+)', stem)
     if not m: return None
     kind, num = m.groups()
@@ -134,7 +136,8 @@ def figure_info(png:Path, reports:dict) -> tuple:
         nb, head = t.notebook, t.caption
         rest = re.sub(r'^(table|figure)\d+_?', '', png.stem).split('_')
         part = re.match(r'(table|figure)(\d+)', png.stem)
-        if part[0] != t.name: head += f" ({part[1].title()} {part[2]})"
+        if png.stem.startswith(t.name + '_'): rest = png.stem[len(t.name) + 1:].split('_')
+        elif part[0] != t.name: head += f" ({part[1].title()} {part[2]})"
     else:
         nb = words[0] if words[0] in reports else None
         head, rest = (reports[nb] if nb else png.stem.replace('_', ' ')), words[1:]

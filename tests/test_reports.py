@@ -27,6 +27,8 @@ def run_notebook(name, tmp_path, **params):
     ('fidelity.ipynb', 'table7', 2, 3),
     ('pld.ipynb', 'table8', 2, 4),
     ('benchmark.ipynb', 'table1', 4, 10),
+    ('methods.ipynb', 'table1_methods', 7, 10),
+    ('methods.ipynb', 'table1_methods_class_thresholds', 7, 10),
 ])
 def test_report_notebook_runs_and_writes_its_table(tmp_path, name, table, rows, metrics):
     seeds = {} if name == 'fidelity.ipynb' else {'seeds': [0, 1]}

@@ -154,3 +154,20 @@ def test_cli_trains_on_the_synthetic_llp_without_any_data(tmp_path, capsys):
     assert info.items() <= scores['info'].items() and scores['info']['valor_nb'] and 'synthetic recipe' in scores['info']['recipe']
     best = torch.load(tmp_path/'run'/'best.pt', weights_only=True)
     assert best['info'] == scores['info'] and best['config']['han']['hidden'] == 512 and set(best) == {'model', 'config', 'info'}
+
+
+def test_cli_method_and_preset_exclude_each_other(tmp_path, cli):
+    assert cli(main, '--synthetic', '--method', 'jomold', '--preset', 'valor', '--out', tmp_path) == (
+        2, 'valor_train: --method jomold sets the model and the loss: drop --preset\n')
+    code, err = cli(main, '--synthetic', '--method', 'nope', '--out', tmp_path)
+    assert code == 2 and "invalid choice: 'nope'" in err and 'jomold' in err
+
+
+@pytest.mark.slow
+def test_cli_trains_a_method_with_stages(tmp_path, capsys):
+    "`--method ma`: its stages from one command, the first stage's checkpoints in a folder of --out, the run's record names the method."
+    main(['--synthetic', '--method', 'ma', '--out', str(tmp_path/'run'), '--epochs', '1', '--quiet'])
+    assert 'method ma on the synthetic LLP' in capsys.readouterr().out
+    scores = json.loads((tmp_path/'run'/'scores.json').read_text())
+    assert (scores['info']['method'], scores['info']['preset'], scores['config']['recipe']['optimizer']) == ('ma', 'han', 'adam')
+    assert (tmp_path/'run'/'base'/'best.pt').is_file() and (tmp_path/'run'/'best.pt').is_file()

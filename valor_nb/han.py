@@ -139,9 +139,10 @@ class HANLayer(nn.Module):
         self.norm1, self.norm2 = nn.LayerNorm(H), nn.LayerNorm(H)
         self.drop_cross, self.drop_self, self.drop_ff, self.drop_out = (Dropout(dropout) for _ in range(4))
 
-    def forward(self, q:torch.Tensor, k:torch.Tensor) -> torch.Tensor:
-        "`q` after cross-modal attention over `k` and self-attention, each with a residual and a norm, then the feed-forward block."
-        q = self.norm1(q + self.drop_cross(self.cross_attn(q, k)) + self.drop_self(self.self_attn(q, q)))
+    def forward(self, q:torch.Tensor, k:torch.Tensor, cross:bool=True) -> torch.Tensor:
+        "`q` after cross-modal attention over `k` (skipped when not `cross`) and self-attention, each with a residual and a norm, then the feed-forward block."
+        if cross: q = self.norm1(q + self.drop_cross(self.cross_attn(q, k)) + self.drop_self(self.self_attn(q, q)))
+        else: q = self.norm1(q + self.drop_self(self.self_attn(q, q)))
         return self.norm2(q + self.drop_out(self.ff2(self.drop_ff(F.relu(self.ff1(q))))))
 
 # %% ../nbs/03_han.ipynb #a7bc4a66
@@ -154,11 +155,11 @@ class HANEncoder(nn.Module):
         self.final_norm_a, self.final_norm_v = nn.LayerNorm(cfg.hidden), nn.LayerNorm(cfg.hidden)
         self.sequential = cfg.sequential
 
-    def forward(self, a, v):
-        "Audio and visual segments `(B, 10, H)` after every layer; each modality attends to the other's input of the layer."
+    def forward(self, a, v, cross:bool=True):
+        "Audio and visual segments `(B, 10, H)` after every layer; each modality attends to the other's input of the layer (unless not `cross`)."
         for layer in self.layers:
-            if self.sequential: a = layer(a, v); v = layer(v, a)
-            else: a, v = layer(a, v), layer(v, a)
+            if self.sequential: a = layer(a, v, cross); v = layer(v, a, cross)
+            else: a, v = layer(a, v, cross), layer(v, a, cross)
         return a, v
 
 # %% ../nbs/03_han.ipynb #80ce43f5
@@ -206,9 +207,9 @@ class HAN(nn.Module):
         "The inputs averaged to 10 segments each; a trainer can do this once per split instead of once per batch."
         return tuple(to_segments(x, k) for x, k in zip((audio, visual2d, visual3d), self.input_kinds))
 
-    def forward_segments(self, audio, visual2d, visual3d) -> HANOutput:
-        "`forward` from segment-level inputs, `(B, 10, D)` each."
-        return self.heads(*self.encoder(*self.proj(audio, visual2d, visual3d)))
+    def forward_segments(self, audio, visual2d, visual3d, cross:bool=True) -> HANOutput:
+        "`forward` from segment-level inputs, `(B, 10, D)` each; `cross=False`: no cross-modal attention (JoMoLD's noise estimator)."
+        return self.heads(*self.encoder(*self.proj(audio, visual2d, visual3d), cross=cross))
 
     @property
     def input_kinds(self) -> tuple:

@@ -12,6 +12,7 @@ import torch
 
 from .data import LLPSplit
 from .han import HAN, HANConfig, HANOutput, HAN_PRESETS, from_official_name, load_valor_checkpoint
+from .models import build_model, model_config
 from .core import check_state_dict, read_torch_file
 from .metrics import avvp_scores, predictions
 
@@ -94,11 +95,11 @@ def load_model(path:str|Path, # ours (`best.pt`, `last.pt`) or an official `chec
     check_state_dict(state, path)
     config = ck.get('config', {}).get('han') if isinstance(ck.get('config'), dict) else None
     if config is None: preset = checkpoint_preset(state, path, preset)
-    if any(k.startswith('proj.') for k in state):                        # our names
+    if config is not None or any(k.startswith('proj.') for k in state):  # ours: any architecture of MODEL_PRESETS
         head = state.get('heads.prob.weight')
         try:
-            cfg = HANConfig(**config) if config else replace(HAN_PRESETS[preset], n_classes=len(head) if head is not None else n_classes)
-            model = HAN(cfg)
+            cfg = model_config(config) if config else replace(HAN_PRESETS[preset], n_classes=len(head) if head is not None else n_classes)
+            model = build_model(cfg)
             model.load_state_dict(state)
         except (RuntimeError, TypeError, ValueError) as e:
             raise ValueError(f"{path} does not fit its configuration: {' '.join(str(e).split())[:300]}") from None

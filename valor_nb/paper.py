@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from .han import HAN_PRESETS
+from .models import MODEL_PRESETS
 from .losses import LOSS_PRESETS, LossConfig
 
 # %% auto #0
@@ -34,6 +34,10 @@ VALOR+,ours,62.8,66.7,60.0,63.2,62.3,57.1,63.9,54.4,58.5,55.9
 VALOR++,ours,68.1,68.4,61.9,66.2,66.8,61.2,64.7,55.5,60.4,59.0
 """,
 }
+
+# %% ../nbs/07b_paper.ipynb #ee970bfc
+PAPER_CSV['table1_methods'] = PAPER_CSV['table1'] + (  # Table 1's rows, and CMPAE as the UWAV paper's Table 1 quotes it
+    "CMPAE,label refinement (after VALOR; UWAV's Table 1),64.2,66.4,59.2,63.3,62.8,56.6,63.7,51.8,57.4,55.7\n")
 
 # %% ../nbs/07b_paper.ipynb #c62e137a
 PAPER_CSV.update({
@@ -122,11 +126,12 @@ class PaperRow:
     "One row of a table of ours: its key, the paper's row beside it, how it is run, and the data it needs."
     key: str                       # our name of the row: its label in tables, charts and the claims ledger
     match: dict|None = None        # the paper's row, by the paper's own columns (None: ours only)
-    preset: str|None = None        # a trained row: the model (a name of HAN_PRESETS) ...
+    preset: str|None = None        # a trained row: the model (a name of MODEL_PRESETS) ...
     loss: str|LossConfig|None = None # ... and its loss (a name of LOSS_PRESETS, or a config)
     labels: str = 'harvested'      # where a trained row's dense labels come from: 'harvested' or 'han' (made by the report)
     needs: tuple = ()              # more data it needs (keys of NEEDS)
     checkpoint: str|None = None    # the preset of a released checkpoint that can stand in for training it
+    method: str|None = None        # a row trained by a method of `valor_nb.methods.METHODS` (its stages and hooks too)
 
     @property
     def loss_config(self) -> LossConfig|None:
@@ -138,7 +143,7 @@ def row_needs(row:PaperRow) -> tuple:
     "Every piece of data `row` needs: its preset's features, the labels or logits its loss trains on, and its own `needs`."
     out = []
     if row.preset:
-        c, loss = HAN_PRESETS[row.preset], row.loss_config
+        c, loss = MODEL_PRESETS[row.preset], row.loss_config
         out += [c.audio, c.visual2d, c.visual3d]
         if loss.needs_labels and row.labels == 'harvested': out.append('labels')
         if loss.needs_teacher: out.append('teachers')
@@ -239,6 +244,15 @@ _TRAINING_TABLES = (
         PaperRow('VALOR+', {'method': 'VALOR+'}, 'valor+', 'valor', checkpoint='valor+'),
         PaperRow('VALOR++', {'method': 'VALOR++'}, 'valor++', 'valor', checkpoint='valor++')),
         'table1'),
+    PaperTable('table1_methods', 'methods', 'Table 1 under one protocol: every method trained by the same loop (test split)', (
+        PaperRow('HAN', {'method': 'HAN'}, 'han', 'base', method='han'),
+        PaperRow('MGN', {'method': 'MGN'}, 'mgn', 'base', method='mgn'),
+        PaperRow('MA', {'method': 'MA'}, 'han', 'base', method='ma'),
+        PaperRow('JoMoLD', {'method': 'JoMoLD'}, 'jomold', 'base', method='jomold'),
+        PaperRow('CMPAE', {'method': 'CMPAE'}, 'cmpae', 'base', method='cmpae'),
+        PaperRow('VALOR', {'method': 'VALOR'}, 'valor', 'valor', method='valor'),
+        PaperRow('VALOR+', {'method': 'VALOR+'}, 'valor+', 'valor', method='valor+')),
+        'table1_methods'),
 )
 
 # %% ../nbs/07b_paper.ipynb #92b7600f
@@ -274,7 +288,7 @@ def check_tables(tables:dict=TABLES) -> dict:
         keys = [r.key for r in t.rows]
         if len(set(keys)) != len(keys): raise ValueError(f"{t.name}: row keys repeat: {keys}")
         for r in t.rows:
-            if r.preset is not None and r.preset not in HAN_PRESETS: raise ValueError(f"{t.name} / {r.key}: unknown preset {r.preset!r}")
+            if r.preset is not None and r.preset not in MODEL_PRESETS: raise ValueError(f"{t.name} / {r.key}: unknown preset {r.preset!r}")
             if r.preset is not None: r.loss_config
             unknown = [n for n in r.needs if n not in NEEDS]
             if unknown: raise ValueError(f"{t.name} / {r.key}: unknown data {unknown}; expected keys of NEEDS")

@@ -98,7 +98,7 @@ def report_data(llp_dir:str|None=None,   # None: the synthetic LLP
         folders = {m: at(f) for m, f in (folders or {}).items()}
         for s, split in splits.items():
             if folders and all(_every_file(f, split.names) for f in folders.values()): splits[s] = _with_arrays(split, what, folders)
-    return ReportData(splits, f"real LLP ({llp_dir})", False, held(splits))
+    return ReportData(splits, f"real LLP ({llp_dir}; audio annotations {audio_gt})", False, held(splits))
 
 # %% ../nbs/08_report.ipynb #afa56008
 def report_recipe(preset:str, synthetic:bool, epochs:int|None=None, seed:int=0,
@@ -160,11 +160,12 @@ def report_setup(llp_dir:str|None=None, # None: the synthetic LLP
                  seeds=DEFAULT_SEEDS, out_dir:str|Path|None=None,
                  paper_recipe:bool=False, # synthetic data at the paper's recipe (`report_recipe`)
                  rows:list|None=None,     # the keys of the rows to run (None: every row)
+                 audio_gt:str='2020',     # real data: the audio annotations, '2020' (published numbers), '2024' or a file
                 ) -> ReportSetup:
     "The data, model sizes, epochs and output folder of a training report."
     synth = replace(QUICK_SYNTH if quick else SynthConfig(), kinds=tuple(features or SynthConfig().kinds))
     out = report_output(out_dir, llp_dir is not None, quick, seeds, epochs, paper_recipe=paper_recipe)
-    data = report_data(llp_dir, features, labels, teachers, synth)
+    data = report_data(llp_dir, features, labels, teachers, synth, audio_gt)
     data = replace(data, source=out.describe(data.source), paper_recipe=paper_recipe, rows=None if rows is None else tuple(rows))
     return ReportSetup(data, QUICK_HAN if quick else None, 2 if quick and epochs is None else epochs, out)
 

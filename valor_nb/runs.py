@@ -5,7 +5,7 @@
 # %% ../nbs/05b_runs.ipynb #736e0486
 from __future__ import annotations
 import hashlib, json
-from dataclasses import asdict, replace
+from dataclasses import asdict
 from pathlib import Path
 
 import torch
@@ -13,13 +13,13 @@ import torch
 import valor_nb
 from .core import atomic_write, one_line, read_torch_file
 from .data import LLPSplit
-from .han import HAN_PRESETS
+from .models import preset_config
 from .losses import LOSS_PRESETS, LossConfig
 from .members import train_members
 from .train import FitResult, Recipe, seeded_han, train_model
 
 # %% auto #0
-__all__ = ['RUN_CACHE', 'array_digest', 'code_digest', 'run_key', 'state_digest', 'save_run', 'train_runs']
+__all__ = ['RUN_CACHE', 'array_digest', 'code_digest', 'run_key', 'state_digest', 'read_run', 'save_run', 'train_runs']
 
 # %% ../nbs/05b_runs.ipynb #79f983d6
 RUN_CACHE = 'runs/cache'      # relative to where the reports run (the repository root)
@@ -44,7 +44,7 @@ def code_digest(package:Path|None=None) -> str:
 # %% ../nbs/05b_runs.ipynb #7add3eda
 def run_key(preset:str, train:LLPSplit, val:LLPSplit, loss:LossConfig, recipe:Recipe, han_overrides:dict|None, together:bool) -> str:
     "The run cache's key of one training run: a hash of everything its result depends on."
-    cfg = replace(HAN_PRESETS[preset], n_classes=len(train.prompts), **(han_overrides or {}))
+    cfg = preset_config(preset, n_classes=len(train.prompts), **(han_overrides or {}))
     kinds = (cfg.audio, cfg.visual2d, cfg.visual3d)
     arrays = lambda s, extra: [array_digest(s.features.get(k)) for k in kinds] + [array_digest(a) for a in extra]
     what = {'han': asdict(cfg), 'loss': asdict(loss), 'recipe': asdict(recipe), 'together': together, 'torch': torch.__version__,
@@ -64,7 +64,7 @@ def state_digest(state:dict) -> str:
         h.update(memoryview(t.view(torch.uint8).numpy() if t.dtype == torch.bool else t.numpy()).cast('B'))
     return h.hexdigest()[:32]
 
-def _read_run(path:Path|None, build, log=None) -> FitResult|None:
+def read_run(path:Path|None, build, log=None) -> FitResult|None:
     "The cached result at `path` in the model `build()` makes; None when absent, unreadable or not what was written."
     if path is None or not path.is_file(): return None
     try:
@@ -85,7 +85,7 @@ def save_run(r:FitResult, path:Path) -> Path:
     return atomic_write(path, lambda p: torch.save(entry, p))
 
 # %% ../nbs/05b_runs.ipynb #46340fea
-def train_runs(preset:str,                   # one architecture (a name of HAN_PRESETS)
+def train_runs(preset:str,                   # one architecture (a name of MODEL_PRESETS)
                runs:list,                    # one (train split, loss name or LossConfig, Recipe) per run
                val:LLPSplit,                 # selects each run's best epoch
                han_overrides:dict|None=None, device:str='cpu',
@@ -96,7 +96,7 @@ def train_runs(preset:str,                   # one architecture (a name of HAN_P
     together = str(device).startswith('cuda') if together is None else together
     runs = [(t, LOSS_PRESETS[l] if isinstance(l, str) else l, r) for t, l, r in runs]
     paths = [Path(cache_dir)/f"{run_key(preset, t, val, l, r, han_overrides, together)}.pt" if cache_dir else None for t, l, r in runs]
-    out = [_read_run(p, lambda: seeded_han(preset, r, len(t.prompts), device, han_overrides), log) for p, (t, _, r) in zip(paths, runs)]
+    out = [read_run(p, lambda: seeded_han(preset, r, len(t.prompts), device, han_overrides), log) for p, (t, _, r) in zip(paths, runs)]
     todo = [i for i, o in enumerate(out) if o is None]
     if together and todo: fresh = train_members(preset, [runs[i] for i in todo], val, device, han_overrides)
     else: fresh = [train_model(preset, runs[i][0], val, None, runs[i][1], runs[i][2], device, han_overrides, quiet=True) for i in todo]

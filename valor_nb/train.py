@@ -17,8 +17,9 @@ from .cli import CommandParser, UsageError, command, duration, note, writable_fo
 from .core import atomic_write, check_state_dict, one_line, read_torch_file
 from .dist import job_shard, resolve_device, start_group, world
 from .data import FEATURE_SHAPES, LLPSplit, load_split
-from .han import HAN, HANOutput, HAN_PRESETS, build_han
+from .han import HAN, HANOutput, HAN_PRESETS
 from .infer import evaluate, model_inputs
+from .models import build_model
 from .losses import LOSS_PRESETS, LossConfig, Targets, avvp_loss
 from .metrics import AVVP_KEYS, metric_name
 
@@ -116,6 +117,7 @@ class Batch:
     y: Targets               # their targets (what the loss is computed against)
     loss: LossConfig
     out: HANOutput|None = None # the forward pass's outputs
+    parts: dict|None = None    # the named loss terms (scalars) whose sum is optimised, once computed
 
     def losses(self) -> dict:
         "Each element's loss term under the current targets: 'video' (B, C), each modality's (B, C) or (B, 10, C)."
@@ -126,6 +128,7 @@ class Hook:
     "A way into the training loop: override the calls a method needs."
     def before_epoch(self, model:torch.nn.Module, epoch:int): "Called before each (1-based) `epoch`, once its learning rate is set."
     def before_loss(self, b:Batch): "Called on each batch after the forward pass, before its loss: may replace the targets `b.y`."
+    def after_loss(self, b:Batch): "Called with the batch's named loss terms `b.parts` (scalars): may add, replace or drop terms; their sum is optimised."
     def after_epoch(self, model:torch.nn.Module, row:dict): "Called after each epoch (and its checkpoints) with the epoch's row of the history."
 
 # %% ../nbs/05_train.ipynb #e791e081
@@ -133,18 +136,20 @@ def train_step(model:HAN, opt:torch.optim.Optimizer, x:tuple, y:Targets, loss:Lo
                grad_norm:float|None=1.0, bf16:bool=False,
                forward=None,       # the forward pass to use (default `model.forward_segments`; under DDP its wrapper)
                weight:float=1.0,   # the loss's weight in the backward pass (DDP: this process's share of the batch)
-               hooks:tuple=(),     # `Hook`s: each sees the batch after the forward pass and may replace its targets
+               hooks:tuple=(),     # `Hook`s: each sees the batch after the forward pass (may replace its targets) and its loss terms
                idx:torch.Tensor|None=None, # the batch's videos (for the hooks)
               ) -> tuple:
     "One optimisation step on batch `(x, y)`; returns the (unweighted) loss and its parts as floats."
     model.train()
     with torch.autocast(x[0].device.type, dtype=torch.bfloat16, enabled=bf16):
         out = HANOutput(*(o.float() for o in (forward or model.forward_segments)(*x)))
-    if hooks:
+    if not hooks: total, parts = avvp_loss(out, y, loss)
+    else:
         b = Batch(model, idx, x, y, loss, out)
         for h in hooks: h.before_loss(b)
-        y = b.y
-    total, parts = avvp_loss(out, y, loss)
+        b.parts = avvp_loss(out, b.y, loss)[1]
+        for h in hooks: h.after_loss(b)
+        total, parts = sum(b.parts.values()), b.parts
     optimise(model, opt, total * weight if weight != 1.0 else total, grad_norm)
     return total.item(), {k: v.item() for k, v in parts.items()}
 
@@ -405,7 +410,7 @@ def write_scores(r:FitResult, path:Path, config:dict, info:dict|None=None) -> Pa
     return atomic_write(path, lambda p: p.write_text(text))
 
 # %% ../nbs/05_train.ipynb #cc01139a
-def train_model(preset:str='valor',     # a name of HAN_PRESETS
+def train_model(preset:str='valor',     # a name of MODEL_PRESETS
                 train:LLPSplit=None, val:LLPSplit=None, test:LLPSplit|None=None,
                 loss:str|LossConfig='valor', # a name of LOSS_PRESETS, or a config
                 recipe:Recipe|None=None,     # default: RECIPES[preset]
@@ -418,13 +423,14 @@ def train_model(preset:str='valor',     # a name of HAN_PRESETS
     return fit(model, train, val, test, LOSS_PRESETS[loss] if isinstance(loss, str) else loss, recipe, **fit_kw)
 
 def seeded_han(preset:str, recipe:Recipe, n_classes:int, device:str='cpu', han_overrides:dict|None=None) -> HAN:
-    "The `preset` model initialised from `recipe.seed` (as `train_model` builds it)."
+    "The `preset` model (any architecture of `MODEL_PRESETS`) initialised from `recipe.seed` (as `train_model` builds it)."
     torch.manual_seed(recipe.seed)
-    return build_han(preset, n_classes=n_classes, **(han_overrides or {})).to(device)
+    return build_model(preset, n_classes=n_classes, **(han_overrides or {})).to(device)
 
-def run_info(preset:str, loss:str, data:str, synthetic:bool, recipe:str) -> dict:
-    "What a run is, in words, for its checkpoints and `scores.json`: package version, preset, loss, data, recipe."
-    return {'valor_nb': valor_nb.__version__, 'preset': preset, 'loss': loss, 'data': data, 'synthetic': synthetic, 'recipe': recipe}
+def run_info(preset:str, loss:str, data:str, synthetic:bool, recipe:str, method:str|None=None) -> dict:
+    "What a run is, in words, for its checkpoints and `scores.json`: package version, method, preset, loss, data, recipe."
+    return {'valor_nb': valor_nb.__version__, 'method': method, 'preset': preset, 'loss': loss, 'data': data, 'synthetic': synthetic,
+            'recipe': recipe}
 
 # %% ../nbs/05_train.ipynb #1f0028f8
 def _pairs(items, what):
@@ -442,8 +448,11 @@ def train_arguments() -> CommandParser:
     p.add_argument('llp_dir', nargs='?', help='folder with the LLP CSV files; the feature and label folders are relative to it (or absolute)')
     p.add_argument('--synthetic', action='store_true', help="train on valor_nb's built-in synthetic LLP instead of LLP_DIR "
                    f"(no data needed; its own recipe: {SYNTH_EPOCHS} epochs at lr {SYNTH_LR[0]:g})")
-    p.add_argument('--preset', default='valor', choices=list(HAN_PRESETS), help='HAN architecture (Table 1 rows; valor_parse reads raw video with valor++)')
-    p.add_argument('--loss', default='valor', choices=list(LOSS_PRESETS), help='base: weak labels only; kd: distil the teachers; valor: harvested dense labels')
+    from valor_nb.methods import METHODS                 # the methods sit above training: imported here
+    p.add_argument('--method', choices=list(METHODS), help="a method of Table 1, with its model, loss, stages and its paper's recipe "
+                   "(instead of --preset and --loss)")
+    p.add_argument('--preset', choices=list(HAN_PRESETS), help='HAN architecture (default valor; Table 1 rows; valor_parse reads raw video with valor++)')
+    p.add_argument('--loss', choices=list(LOSS_PRESETS), help='default valor: harvested dense labels; base: weak labels only; kd: distil the teachers')
     p.add_argument('--features', nargs='+', metavar='KIND=FOLDER', help=f'feature folders, relative to LLP_DIR; kinds: {", ".join(FEATURE_SHAPES)} '
                    '(official layout: vggish=feats/vggish ... clip=CLIP/features clap=CLAP/features)')
     p.add_argument('--labels', nargs='+', metavar='M=FOLDER', help='harvested label folders, relative to LLP_DIR, M = a or v '
@@ -472,11 +481,20 @@ def _check_arguments(a):
     for opt, v in (('--epochs', a.epochs), ('--batch-size', a.batch_size)):
         if v is not None and v < 1: raise UsageError(f"{opt} must be at least 1, got {v}")
 
-def _recipe(a) -> tuple:
-    "The run's recipe and how to call it."
-    if a.synthetic: recipe, name = synthetic_recipe(a.preset, a.epochs), 'the synthetic recipe'
-    elif a.epochs: recipe, name = RECIPES[a.preset].shortened(a.epochs), f"the paper's recipe over {a.epochs} epochs"
-    else: recipe, name = RECIPES[a.preset], "the paper's recipe"
+def _method(a):
+    "The method the command trains: `--method`, or a method of `--preset` and `--loss` (no stages of its own)."
+    from valor_nb.methods import METHODS, Method        # the methods sit above training: imported here
+    if a.method is None: return Method(a.preset or 'valor', a.preset or 'valor', a.preset or 'valor', RECIPES[a.preset or 'valor'], a.loss or 'valor')
+    given = [o for o, v in (('--preset', a.preset), ('--loss', a.loss)) if v]
+    if given: raise UsageError(f"--method {a.method} sets the model and the loss: drop {' and '.join(given)}")
+    return METHODS[a.method]
+
+def _recipe(a, m) -> tuple:
+    "The run's recipe for method `m` and how to call it."
+    from valor_nb.methods import method_recipe
+    if a.synthetic: recipe, name = method_recipe(m, True, a.epochs), 'the synthetic recipe'
+    elif a.epochs: recipe, name = m.recipe.shortened(a.epochs), f"the paper's recipe over {a.epochs} epochs"
+    else: recipe, name = m.recipe, "the paper's recipe"
     recipe = replace(recipe, **{k: v for k, v in (('batch_size', a.batch_size), ('seed', a.seed)) if v is not None})
     return recipe, f"{name} ({recipe.epochs} epochs, batch {recipe.batch_size}, lr {recipe.lr_max:g} to {recipe.lr_min:g})"
 
@@ -504,23 +522,25 @@ def main(argv:list|None=None):
     "Entry point of `valor_train`: train, print the scores table, leave checkpoints and scores.json in --out."
     a = train_arguments().parse_args(argv)
     _check_arguments(a)
-    feats, kinds = _pairs(a.features, '--features'), build_han(a.preset).input_kinds
+    m = _method(a)
+    feats, kinds = _pairs(a.features, '--features'), build_model(m.preset).input_kinds
     missing = [k for k in kinds if k not in feats]
-    if missing and not a.synthetic: raise UsageError(f"preset {a.preset} needs --features for {missing}")
+    if missing and not a.synthetic: raise UsageError(f"{'method' if a.method else 'preset'} {m.name} needs --features for {missing}")
     shard = job_shard(None)                                         # torchrun: DistributedDataParallel over its processes
     device = resolve_device(a.device, shard)
     writable_folder(a.out)
     if not (a.resume or a.overwrite): prepare_out_dir(Path(a.out), flags=('--resume', '--overwrite'))
     start_group(shard, device)
     log = None if a.quiet or shard.index else note
-    loss, (recipe, recipe_words) = LOSS_PRESETS[a.loss], _recipe(a)
-    (train, val, test), data_words = _data(a, tuple(kinds), feats, loss)
-    if log: log(f"valor_train: {a.preset} with loss {a.loss} on {data_words}; {recipe_words}; device {device}; into {a.out}")
-    info = run_info(a.preset, a.loss, data_words, a.synthetic, recipe_words)
-    r = train_model(a.preset, train, val, test, loss, recipe, device=device, out_dir=a.out, resume=a.resume,
-                    overwrite=a.overwrite, quiet=a.quiet, bf16=a.bf16, info=info, log=log)
+    (recipe, recipe_words), what = _recipe(a, m), f"method {m.name}" if a.method else f"{m.preset} with loss {m.loss}"
+    (train, val, test), data_words = _data(a, tuple(kinds), feats, m.loss_config)
+    if log: log(f"valor_train: {what} on {data_words}; {recipe_words}; device {device}; into {a.out}")
+    info = run_info(m.preset, str(m.loss), data_words, a.synthetic, recipe_words, a.method)
+    kw = dict(out_dir=a.out, resume=a.resume, overwrite=a.overwrite, quiet=a.quiet, bf16=a.bf16, info=info, log=log)
+    if m.train is None: r = train_model(m.preset, train, val, test, m.loss_config, recipe, device=device, **kw)
+    else: r = m.train(train, val, test, recipe, device, None, **kw)
     data = 'the synthetic LLP' if a.synthetic else a.llp_dir
-    if shard.index == 0: print(format_scores({'val': r.val, 'test': r.test}, f"{a.preset} / loss {a.loss} on {data}, best epoch {r.best_epoch}"))
+    if shard.index == 0: print(format_scores({'val': r.val, 'test': r.test}, f"{what.replace(' with loss', ' / loss')} on {data}, best epoch {r.best_epoch}"))
 
 # %% ../nbs/05_train.ipynb #d6283be5
 def format_scores(rows:dict, title:str='') -> str:
