@@ -1,4 +1,4 @@
-"""JoMoLD against figures of the official code (MCG-NJU/JoMoLD, run by /work/refs/jomold/reference.py on our seeded
+"""JoMoLD against figures of the official code (MCG-NJU/JoMoLD, run by a script outside the repository on our seeded
 weights and the first batch of the synthetic LLP): loss terms, gradients, dropped labels and noise ratios, and three
 epochs of training in a fixed order; and wrong variants that the same comparison must catch."""
 import json
