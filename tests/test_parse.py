@@ -1,7 +1,7 @@
 "Parsing raw videos, offline with random weights: generated clips of 4, 10 and 25 s with and without sound, the real LLP clip."
 import json
 import re
-from dataclasses import replace
+from dataclasses import asdict, replace
 
 import numpy as np
 import pytest
@@ -13,6 +13,7 @@ from valor_nb.han import build_han, to_official_state_dict
 from valor_nb.metrics import avvp_scores
 from valor_nb.extract import RANDOM_EXTRACTORS
 from valor_nb.infer import load_model
+from valor_nb.models import build_model
 from valor_nb.parse import (build_parser, events_to_dense, main, parse, score_parse, timeline_events, whole_seconds, window_starts,
                             write_parse)
 from valor_nb.prompts import load_prompts
@@ -176,6 +177,26 @@ def test_checkpoints_of_ours_and_official(tmp_path, videos, quick_kit):
     doc, pred = written(out, 'ten')
     assert doc['model'] == {'preset': 'valor++', 'checkpoint': str(tmp_path/'run'/'last.pt'), 'random_weights': False, 'trained': None}
     assert pred.shape == (10, 2, 25)
+
+
+def test_every_architecture_parses(videos, tmp_path, quick_kit, cli):
+    "A method's model on CLIP and CLAP features parses raw video (API and command, named as what it is); on LLP's VGGish features it is refused in one line."
+    _, extractors = quick_kit
+    for arch in ('mgn', 'cmpae', 'jomold'):
+        torch.manual_seed(0)
+        model = build_model(arch, audio='clap', visual2d='clip').eval()
+        got = parse(videos/'ten.mp4', model, extractors)
+        assert got.prob.shape == (10, 2, 25) and np.isfinite(got.prob).all()
+    torch.save({'model': model.state_dict(), 'config': {'han': asdict(model.cfg)}}, tmp_path/'jomold_clip.pt')
+    main([str(videos/'ten.mp4'), '--out', str(tmp_path/'out'), '--checkpoint', str(tmp_path/'jomold_clip.pt'), '--random-weights',
+          '--clip-model', TINY, '--quiet'])
+    doc, pred = written(tmp_path/'out', 'ten')
+    assert doc['model']['preset'] == 'custom jomold' and pred.shape == (10, 2, 25)
+    llp = build_model('jomold')
+    torch.save({'model': llp.state_dict(), 'config': {'han': asdict(llp.cfg)}}, tmp_path/'jomold.pt')
+    code, err = cli(main, videos/'ten.mp4', '--out', tmp_path/'out', '--checkpoint', tmp_path/'jomold.pt', '--random-weights')
+    assert code == 1 and err.startswith(f"valor_parse: {tmp_path/'jomold.pt'}: a jomold model, which hears and sees vggish, res152, "
+                                        "r2plus1d_18 features") and err.count('\n') == 1
 
 
 def test_command_line_errors(videos, tmp_path, cli):

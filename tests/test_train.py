@@ -43,6 +43,18 @@ def test_cli_names_missing_features(tmp_path, splits, cli):
     assert code == 1 and err.startswith('valor_train: ') and 'nowhere/AVVP_train.csv: file not found' in err and err.count('\n') == 1
 
 
+def test_cli_keeps_the_epoch_its_rule_picks(tmp_path, splits, cli):
+    "`--select last` keeps the last epoch and records the rule; resuming under another rule is refused in one line."
+    llp = write_llp(tmp_path/'llp', splits)
+    args = [llp, '--features', 'vggish=vggish', 'res152=res152', 'r2plus1d_18=r2plus1d_18', '--labels', 'a=labels_a', 'v=labels_v',
+            '--epochs', '3', '--batch-size', '32', '--out', tmp_path/'run', '--quiet']
+    assert cli(main, *args, '--select', 'last')[0] == 0
+    scores = json.loads((tmp_path/'run'/'scores.json').read_text())
+    assert (scores['best_epoch'], scores['config']['select'], scores['val']) == (3, 'last', scores['history'][-1]['val'])
+    code, err = cli(main, *args, '--resume')
+    assert code == 1 and "select: 'last' (checkpoint)" in err and err.count('\n') == 1
+
+
 def test_same_seed_same_numbers(splits):
     runs = [train_model('valor', splits['train'], splits['val'], splits['test'], 'valor', quick(), han_overrides=TINY, quiet=True)
             for _ in range(2)]
@@ -145,7 +157,7 @@ def test_cli_trains_on_the_synthetic_llp_without_any_data(tmp_path, capsys):
     assert 'on the synthetic LLP' in out
     plan, estimate, *epochs = [l for l in err.splitlines() if not l.startswith('epoch ') or '/2:' in l]
     assert plan.startswith('valor_train: valor with loss valor on the synthetic LLP (synthetic data, not LLP), 1,000 / 300 / 600 videos; '
-                           'the synthetic recipe (2 epochs, batch 64, lr 0.001 to 1e-05); device cpu')
+                           'the synthetic recipe (2 epochs, batch 64, lr 0.001 to 1e-05); keeping the best Seg. Type@AV; device cpu')
     assert estimate.startswith('about ') and 'per epoch: 2 epochs in about' in estimate
     assert [l.split(':')[0] for l in epochs] == ['epoch 1/2', 'epoch 2/2'] and 'left' in epochs[0]
     scores = json.loads((tmp_path/'run'/'scores.json').read_text())

@@ -33,6 +33,7 @@ class Method:
     recipe: Recipe           # its paper's hyper-parameters
     loss: str|LossConfig     # the loss its runs start from (LOSS_PRESETS or a config), before its hooks: what data it reads
     train: Callable|None = None # train(train, val, test, recipe, device, han_overrides, log, **fit_kw) -> FitResult; None: `train_model`
+    selection: str = 'seg_type' # the epoch its official code keeps (a `select` of `fit`); our tables keep 'seg_type' for all
 
     @property
     def loss_config(self) -> LossConfig:
@@ -45,11 +46,12 @@ METHODS = {
     'valor': Method('valor', 'VALOR (Lai et al., NeurIPS 2023): CLIP and CLAP harvest dense labels', 'valor', RECIPES['valor'], 'valor'),
     'valor+': Method('valor+', 'VALOR+ (Lai et al., NeurIPS 2023): VALOR on a deep HAN', 'valor+', RECIPES['valor+'], 'valor'),
     'mgn': Method('mgn', 'MGN (Mo & Tian, NeurIPS 2022): class tokens group the segments', 'mgn', MGN_RECIPE, 'base', train_mgn),
-    'ma': Method('ma', 'MA (Wu & Yang, CVPR 2021): swapped tracks decide each label\'s modality', 'han', MA_RECIPE, 'base', train_ma),
+    'ma': Method('ma', 'MA (Wu & Yang, CVPR 2021): swapped tracks decide each label\'s modality', 'han', MA_RECIPE, 'base', train_ma,
+                 'last'),
     'jomold': Method('jomold', 'JoMoLD (Cheng et al., ECCV 2022): per-batch dropping of noisy modality labels', 'jomold',
-                     JOMOLD_RECIPE, 'base', train_jomold),
+                     JOMOLD_RECIPE, 'base', train_jomold, 'evt_a'),
     'cmpae': Method('cmpae', 'CMPAE (Gao et al., CVPR 2023): presence and absence evidence, JoMoLD\'s denoising', 'cmpae',
-                    CMPAE_RECIPE, 'base', train_cmpae),
+                    CMPAE_RECIPE, 'base', train_cmpae, 'mean'),
 }
 
 # %% ../nbs/05i_methods.ipynb #b09ff067
@@ -74,20 +76,23 @@ def method_recipe(m:Method, synthetic:bool, epochs:int|None=None, seed:int=0,
     return replace(r, seed=r.seed + seed)
 
 # %% ../nbs/05i_methods.ipynb #78d8bb90
-def method_key(m:Method, train:LLPSplit, val:LLPSplit, recipe:Recipe, han_overrides:dict|None) -> str:
-    "The run cache's key of one run of method `m`."
+def method_key(m:Method, train:LLPSplit, val:LLPSplit, recipe:Recipe, han_overrides:dict|None, select:str='seg_type') -> str:
+    "The run cache's key of one run of method `m` keeping the epoch `select` picks."
     key = run_key(m.preset, train, val, m.loss_config, recipe, han_overrides, False)
-    return key if m.train is None else hashlib.sha256(f"{m.name} {key}".encode()).hexdigest()[:32]
+    if m.train is None and select == 'seg_type': return key
+    return hashlib.sha256(f"{m.name} {key}{'' if select == 'seg_type' else ' ' + select}".encode()).hexdigest()[:32]
 
 # %% ../nbs/05i_methods.ipynb #a55c1302
 def run_method(m:Method, train:LLPSplit, val:LLPSplit, recipe:Recipe, device:str='cpu', han_overrides:dict|None=None,
-               cache_dir:str|Path|None=RUN_CACHE, log=None) -> FitResult:
+               cache_dir:str|Path|None=RUN_CACHE, log=None,
+               select:str='seg_type', # the epoch kept (`fit`'s rule); `m.selection` is the method's own
+              ) -> FitResult:
     "One run of method `m`: read from the run cache when it is there (and intact), else trained (and cached)."
-    path = Path(cache_dir)/f"{method_key(m, train, val, recipe, han_overrides)}.pt" if cache_dir else None
+    path = Path(cache_dir)/f"{method_key(m, train, val, recipe, han_overrides, select)}.pt" if cache_dir else None
     done = read_run(path, lambda: seeded_han(m.preset, recipe, len(train.prompts), device, han_overrides), log)
     if done is not None: return done
-    if m.train is None: r = train_model(m.preset, train, val, None, m.loss_config, recipe, device, han_overrides, quiet=True)
-    else: r = m.train(train, val, None, recipe, device, han_overrides, log, quiet=True)
+    if m.train is None: r = train_model(m.preset, train, val, None, m.loss_config, recipe, device, han_overrides, quiet=True, select=select)
+    else: r = m.train(train, val, None, recipe, device, han_overrides, log, quiet=True, select=select)
     if path: save_run(r, path)
     return r
 
@@ -95,13 +100,13 @@ def run_method(m:Method, train:LLPSplit, val:LLPSplit, recipe:Recipe, device:str
 PROTOCOLS = ('pinned', 'class thresholds')
 
 def method_scores(data, m:Method, seeds=(0, 1, 2), epochs:int|None=None, han_overrides:dict|None=None, split:str='test',
-                  device:str='cpu', cache_dir:str|Path|None=RUN_CACHE, log=None) -> dict:
-    "Per protocol of `PROTOCOLS`, the ten numbers on `split` of each seed's run of `m`; and each run's seconds per epoch."
+                  device:str='cpu', cache_dir:str|Path|None=RUN_CACHE, log=None, select:str='seg_type') -> dict:
+    "Per protocol of `PROTOCOLS`, the ten numbers on `split` of each seed's run of `m` (keeping epochs by `select`); and each run's seconds per epoch."
     out = {p: [] for p in PROTOCOLS} | {'seconds per epoch': []}
     for s in seeds:
         w = data.world(s)
         r = run_method(m, w['train'], w['val'], method_recipe(m, data.synthetic, epochs, s, data.paper_recipe), device,
-                       han_overrides, cache_dir, log)
+                       han_overrides, cache_dir, log, select)
         on_val, on_test = (predict(r.model, model_inputs(r.model, w[k])) for k in ('val', split))
         out['pinned'].append(score_outputs(on_test, w[split]))
         out['class thresholds'].append(score_with_thresholds(on_test, w[split], select_class_thresholds(on_val, w['val'])))

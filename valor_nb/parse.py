@@ -17,8 +17,9 @@ from .cli import CommandParser, UsageError, command, note, report_failures, writ
 from .core import atomic_write, one_line, write_together
 from .dist import add_job_arguments, finish_job, job_shard, resolve_device, start_group
 from .data import FEATURE_SHAPES, gt_rows, read_dense_gt, read_tsv
-from .han import HAN, HANConfig, HAN_PRESETS, build_han
+from .han import HAN, HAN_PRESETS
 from .infer import load_model, predict
+from .models import MODEL_PRESETS, arch_of, build_model
 from .metrics import MAX_SEGMENTS, avvp_scores
 from .prompts import LLP_PROMPTS, Prompts, load_prompts
 from .extract import BUILT_IN_KINDS, RANDOM_EXTRACTORS, WINDOW, build_extractors
@@ -69,9 +70,10 @@ class Parser(NamedTuple):
     title: str         # for each timeline picture (says RANDOM WEIGHTS when they are)
 
 # %% ../nbs/11_parse.ipynb #9d774e29
-def preset_name(cfg:HANConfig) -> str:
-    "The name of the preset `cfg` is (whatever its number of classes), or 'custom'."
-    return next((p for p, c in HAN_PRESETS.items() if replace(c, n_classes=cfg.n_classes) == cfg), 'custom')
+def preset_name(cfg) -> str:
+    "The name of the preset of `MODEL_PRESETS` that `cfg` is (whatever its number of classes), or 'custom' (with its architecture unless HAN)."
+    custom = 'custom' if arch_of(cfg) == 'han' else f"custom {arch_of(cfg)}"
+    return next((p for p, c in MODEL_PRESETS.items() if type(c) is type(cfg) and replace(c, n_classes=cfg.n_classes) == cfg), custom)
 
 def parser_model(checkpoint:str|Path|None=None, # None: a random model (demo)
                  preset:str|None=None,          # the architecture of a checkpoint that does not record it (default valor++)
@@ -79,7 +81,7 @@ def parser_model(checkpoint:str|Path|None=None, # None: a random model (demo)
     "The model `valor_parse` runs, checked to take features it can make from raw video, and what its checkpoint says it is."
     torch.manual_seed(0)
     model, trained = (load_model(checkpoint, preset, n_classes, with_info=True) if checkpoint else
-                      (build_han(preset or 'valor++', n_classes=n_classes).eval(), None))
+                      (build_model(preset or 'valor++', n_classes=n_classes).eval(), None))
     unknown = [k for k in model.input_kinds if k not in BUILT_IN_KINDS]
     if unknown:
         raise ValueError(f"{checkpoint or 'preset ' + str(preset)}: a {preset_name(model.cfg)} model, which hears and sees {', '.join(model.input_kinds)} "

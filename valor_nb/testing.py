@@ -9,16 +9,19 @@ from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import torch
 import torch.nn.functional as F
+from scipy import stats
 
 from .data import write_llp
 from .han import HANOutput, build_han, to_official_state_dict
+from .metrics import metric_name
 from .video import SAMPLE_RATE
 
 # %% auto #0
 __all__ = ['TINY_CLIP', 'project', 'reference_forward', 'reference_scores', 'reference_fidelity', 'register_tiny_clip',
-           'frame_number', 'make_clip', 'write_official']
+           'frame_number', 'make_clip', 'write_official', 'compare_runs']
 
 # %% ../nbs/13_testing.ipynb #757a9375
 def project(x, kind, linear):
@@ -178,3 +181,17 @@ def write_official(dest:str|Path, splits:dict, # 'train'/'val'/'test' -> LLPSpli
         (Path(dest)/'models'/f'model_{name}').mkdir(parents=True, exist_ok=True)
         torch.save(to_official_state_dict(build_han(preset)), Path(dest)/'models'/f'model_{name}'/'checkpoint_best.pt')
     return Path(dest)
+
+# %% ../nbs/13_testing.ipynb #6a10bb5f
+def compare_runs(first:dict, second:dict, # each: run (e.g. a seed) -> {metric key: score}
+                 keys=('seg_a', 'seg_v', 'seg_av', 'seg_type', 'seg_event', 'evt_type', 'evt_event'),
+                 names=('official', 'ours')) -> pd.DataFrame:
+    "Per metric: each side's mean ± std over its runs, the difference (second − first) ± 2 standard errors, Welch's t-test."
+    rows, cols = {}, [f"{n} ({len(s)} runs)" for n, s in zip(names, (first, second))]
+    for k in keys:
+        a, b = (np.array([r[k] for r in side.values()], float) for side in (first, second))
+        se, diff = np.sqrt(a.var(ddof=1) / len(a) + b.var(ddof=1) / len(b)), b.mean() - a.mean()
+        rows[metric_name(k)] = {cols[0]: f"{a.mean():.2f} ± {a.std(ddof=1):.2f}", cols[1]: f"{b.mean():.2f} ± {b.std(ddof=1):.2f}",
+                                'difference ± 2 SE': f"{diff:+.2f} ± {2 * se:.2f}", 'within 2 SE': bool(abs(diff) <= 2 * se),
+                                'Welch p': round(float(stats.ttest_ind(b, a, equal_var=False).pvalue), 2)}
+    return pd.DataFrame(rows).T

@@ -24,11 +24,12 @@ from .losses import LOSS_PRESETS, LossConfig, Targets, avvp_loss
 from .metrics import AVVP_KEYS, metric_name
 
 # %% auto #0
-__all__ = ['RECIPES', 'SYNTH_EPOCHS', 'SYNTH_LR', 'RESUME_KEYS', 'RUN_FILES', 'Recipe', 'learning_rate', 'synthetic_recipe',
-           'make_optimizer', 'split_targets', 'optimise', 'Batch', 'Hook', 'train_step', 'save_checkpoint',
-           'data_fingerprint', 'differences', 'read_resume_state', 'FitResult', 'prepare_out_dir', 'epoch_line',
-           'fit_loop', 'SegmentForward', 'batch_step', 'epoch_seconds', 'fit', 'write_scores', 'train_model',
-           'seeded_han', 'run_info', 'train_arguments', 'main', 'format_scores']
+__all__ = ['RECIPES', 'SYNTH_EPOCHS', 'SYNTH_LR', 'RESUME_KEYS', 'RUN_FILES', 'SELECTIONS', 'Recipe', 'learning_rate',
+           'synthetic_recipe', 'make_optimizer', 'split_targets', 'optimise', 'Batch', 'Hook', 'train_step',
+           'save_checkpoint', 'data_fingerprint', 'differences', 'read_resume_state', 'FitResult', 'prepare_out_dir',
+           'selection_score', 'selection_name', 'check_selection', 'epoch_line', 'fit_loop', 'SegmentForward',
+           'batch_step', 'epoch_seconds', 'fit', 'write_scores', 'train_model', 'seeded_han', 'run_info',
+           'train_arguments', 'main', 'format_scores']
 
 # %% ../nbs/05_train.ipynb #c25e79f9
 @dataclass(frozen=True)
@@ -219,12 +220,32 @@ def prepare_out_dir(out_dir:Path, resume:bool=False, overwrite:bool=False,
     for f in RUN_FILES: (Path(out_dir)/f).unlink(missing_ok=True)
     return f"{out_dir}: the previous run's {', '.join(RUN_FILES)} deleted (overwrite)"
 
+# %% ../nbs/05_train.ipynb #2cd2817d
+SELECTIONS = ('mean', 'last')   # rules besides a key of the validation numbers: the mean of the ten, the last epoch
+
+def selection_score(row:dict, # a history row: 'epoch' and the validation numbers 'val'
+                    select:str) -> float:
+    "What rule `select` maximises over a run's epochs: one validation number, the mean of the ten (`'mean'`) or the epoch (`'last'`)."
+    if select == 'last': return float(row['epoch'])
+    if select == 'mean': return sum(row['val'][k] for k in AVVP_KEYS) / len(AVVP_KEYS)
+    return row['val'][select]
+
+def selection_name(select:str) -> str:
+    "Words for rule `select`."
+    return {'mean': 'mean of the ten numbers', 'last': 'last epoch'}.get(select, metric_name(select))
+
+def check_selection(select:str) -> str:
+    "`select` if it names a rule, else a `ValueError` listing the rules."
+    if select not in (*AVVP_KEYS, *SELECTIONS): raise ValueError(f"select must be one of {[*AVVP_KEYS, *SELECTIONS]}, got {select!r}")
+    return select
+
 # %% ../nbs/05_train.ipynb #71bffd8d
 def epoch_line(row:dict, metric:str, best:dict, epochs:int, pace:float) -> str:
-    "The progress line of a finished epoch; `pace`: seconds per epoch so far."
+    "The progress line of a finished epoch kept by rule `metric`; `pace`: seconds per epoch so far."
     left = epochs - row['epoch']
-    return (f"epoch {row['epoch']}/{epochs}: loss {row['loss']:.4f}, validation {metric_name(metric)} {row['val'][metric]:.2f} "
-            f"(best {best['score']:.2f}, epoch {best['epoch']}), {duration(row['seconds'])}"
+    kept = (f"validation {metric_name('seg_type')} {row['val']['seg_type']:.2f} (keeping the last epoch)" if metric == 'last' else
+            f"validation {selection_name(metric)} {selection_score(row, metric):.2f} (best {best['score']:.2f}, epoch {best['epoch']})")
+    return (f"epoch {row['epoch']}/{epochs}: loss {row['loss']:.4f}, {kept}, {duration(row['seconds'])}"
             + (f"; about {duration(left * pace)} left" if left else ''))
 
 # %% ../nbs/05_train.ipynb #5dcaea86
@@ -267,11 +288,11 @@ def _run_epoch(epoch:int, model, opt, recipe:Recipe, n:int, steps, scores_of, sh
 
 # %% ../nbs/05_train.ipynb #7f3e63d9
 def _record_epoch(rows:list, history:list, best:list, metric:str, state, best_pt:Path|None, extra:dict) -> None:
-    "Each run's row into its history; a run whose `metric` beats its best keeps a copy of its weights `state(r)` (and writes `best_pt`)."
+    "Each run's row into its history; a run whose score under rule `metric` beats its best keeps a copy of its weights `state(r)` (and writes `best_pt`)."
     for r, row in enumerate(rows):
         history[r].append(row)
-        if row['val'][metric] > best[r]['score']:
-            best[r] = {'score': row['val'][metric], 'epoch': row['epoch'], 'state': copy.deepcopy(state(r))}
+        if (score := selection_score(row, metric)) > best[r]['score']:
+            best[r] = {'score': score, 'epoch': row['epoch'], 'state': copy.deepcopy(state(r))}
             if best_pt is not None: save_checkpoint({'model': best[r]['state'], **extra}, best_pt)
 
 def _save_last(path:Path, model, opt, shuffle, epoch:int, history:list, best:dict, data:dict|None, extra:dict) -> Path:
@@ -283,7 +304,7 @@ def _save_last(path:Path, model, opt, shuffle, epoch:int, history:list, best:dic
 def fit_loop(model:torch.nn.Module, opt:torch.optim.Optimizer, n:int, # the model, its optimiser, the training videos
              step,                  # step(indices) -> (loss, parts): one optimisation step on those videos
              score,                 # score() -> dict of validation numbers, after each epoch
-             recipe:Recipe, metric:str, # the best epoch is the one with the highest score()[metric]
+             recipe:Recipe, metric:str, # the kept epoch's rule (`selection_score`): a key of score()'s dict, 'mean' or 'last'
              out_dir:Path|None=None, resume:bool=False, quiet:bool=False, on_epoch_end=None,
              config:dict|None=None, data:dict|None=None, # what last.pt must match to resume
              record:dict|None=None, # more entries for both checkpoints (what the run is: `run_info`)
@@ -358,9 +379,10 @@ def epoch_seconds(model:HAN, x:tuple, y:Targets, loss:LossConfig, recipe:Recipe,
     return (t1 - t0) / steps * math.ceil(n / recipe.batch_size) + time.perf_counter() - t1
 
 # %% ../nbs/05_train.ipynb #59bfe5c6
-def _run_config(model, loss, recipe, bf16):
-    "A run's configuration as plain values (the model's, the loss's and the recipe's fields, and bf16): what `last.pt` must match to resume."
-    return {'han': asdict(model.cfg), 'loss': asdict(loss), 'recipe': asdict(recipe), 'bf16': bf16}
+def _run_config(model, loss, recipe, bf16, select='seg_type'):
+    "A run's configuration as plain values (the model's, the loss's and the recipe's fields, bf16, a rule other than the default): what `last.pt` must match to resume."
+    return {'han': asdict(model.cfg), 'loss': asdict(loss), 'recipe': asdict(recipe), 'bf16': bf16,
+            **({'select': select} if select != 'seg_type' else {})}     # the default rule adds nothing: older checkpoints resume
 
 # %% ../nbs/05_train.ipynb #11df5c34
 def fit(model:HAN,              # trained in place
@@ -378,8 +400,10 @@ def fit(model:HAN,              # trained in place
         info:dict|None=None,    # what the run is (`run_info`): recorded in best.pt, last.pt and scores.json
         log=None,               # log(line): the estimated time, then one line per epoch
         hooks:tuple=(),         # `Hook`s: a method's way into the loop (each batch before its loss, each epoch)
+        select:str='seg_type',  # the epoch kept: best validation number of this key, 'mean' of the ten, or 'last'
        ) -> FitResult:
-    "Train `model` with `loss` and `recipe`, keeping the weights with the best validation segment Type@AV."
+    "Train `model` with `loss` and `recipe`, keeping the weights of the epoch rule `select` picks (best validation segment Type@AV)."
+    check_selection(select)
     rank, size = world()
     out_dir = Path(out_dir) if out_dir is not None and rank == 0 else None       # DDP: rank 0 writes
     said = prepare_out_dir(out_dir, resume, overwrite) if out_dir is not None else None
@@ -390,12 +414,12 @@ def fit(model:HAN,              # trained in place
     y_train = Targets(*(None if t is None else t.to(device) for t in split_targets(train, loss)))
     x_val = model_inputs(model, val)
     opt = make_optimizer(model, recipe)
-    config, data = _run_config(model, loss, recipe, bf16), data_fingerprint(train=train, val=val)
+    config, data = _run_config(model, loss, recipe, bf16, select), data_fingerprint(train=train, val=val)
     if log and size == 1:
         s = epoch_seconds(model, x_train, y_train, loss, recipe, val, x_val, bf16)
         log(f"about {duration(s)} per epoch: {recipe.epochs} epochs in about {duration(s * recipe.epochs)} (measured on a few batches)")
     step = (_ddp_step if size > 1 else batch_step)(model, opt, x_train, y_train, loss, recipe, bf16, hooks)
-    history, best = fit_loop(model, opt, len(train), step, lambda: evaluate(model, val, x_val, bf16=bf16), recipe, 'seg_type',
+    history, best = fit_loop(model, opt, len(train), step, lambda: evaluate(model, val, x_val, bf16=bf16), recipe, select,
                              out_dir, resume, quiet or rank > 0, on_epoch_end, config, data, {'info': info}, log, hooks)
     val_best = history[best['epoch'] - 1]['val'] if best['epoch'] else None
     result = FitResult(model, best['epoch'], val_best, evaluate(model, test, bf16=bf16) if test is not None else None, history)
@@ -462,6 +486,8 @@ def train_arguments() -> CommandParser:
     p.add_argument('--epochs', type=int, help="the preset's recipe over this many epochs (warm-up scaled)")
     p.add_argument('--batch-size', type=int, help="global batch size (default: the preset's recipe)")
     p.add_argument('--seed', type=int, help="random seed (default: the preset's recipe)")
+    p.add_argument('--select', choices=[*AVVP_KEYS, *SELECTIONS, 'official'], help="the epoch kept: the best validation number "
+                   "of this key (default seg_type, the pinned protocol), 'mean' of the ten, 'last', or 'official': the rule of the method's own code")
     p.add_argument('--out', default='runs/valor', help='checkpoints and scores.json')
     p.add_argument('--resume', action='store_true', help='continue the run in OUT (from OUT/last.pt)')
     p.add_argument('--overwrite', action='store_true', help='start over in an OUT that holds another run, deleting its checkpoints')
@@ -533,10 +559,12 @@ def main(argv:list|None=None):
     start_group(shard, device)
     log = None if a.quiet or shard.index else note
     (recipe, recipe_words), what = _recipe(a, m), f"method {m.name}" if a.method else f"{m.preset} with loss {m.loss}"
+    select = m.selection if a.select == 'official' else a.select or 'seg_type'
     (train, val, test), data_words = _data(a, tuple(kinds), feats, m.loss_config)
-    if log: log(f"valor_train: {what} on {data_words}; {recipe_words}; device {device}; into {a.out}")
+    if log: log(f"valor_train: {what} on {data_words}; {recipe_words}; keeping the {'best ' * (select != 'last')}"
+                f"{selection_name(select)}; device {device}; into {a.out}")
     info = run_info(m.preset, str(m.loss), data_words, a.synthetic, recipe_words, a.method)
-    kw = dict(out_dir=a.out, resume=a.resume, overwrite=a.overwrite, quiet=a.quiet, bf16=a.bf16, info=info, log=log)
+    kw = dict(out_dir=a.out, resume=a.resume, overwrite=a.overwrite, quiet=a.quiet, bf16=a.bf16, info=info, log=log, select=select)
     if m.train is None: r = train_model(m.preset, train, val, test, m.loss_config, recipe, device=device, **kw)
     else: r = m.train(train, val, test, recipe, device, None, **kw)
     data = 'the synthetic LLP' if a.synthetic else a.llp_dir
